@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what building Nadir needs beyond Rust: cmake and a C++ compiler
+# (CharLS, the JPEG-LS codec, is built from source). Idempotent and quiet when
+# everything is present. Uses sudo when not root.
+set -euo pipefail
+need=()
+command -v cmake >/dev/null 2>&1 || need+=(cmake)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing build prerequisites: ${need[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi

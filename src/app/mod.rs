@@ -1,0 +1,111 @@
+//! The eframe shell (feature `gui`): owns the session, polls background jobs,
+//! lays out the panels and applies what the panels asked for after layout.
+
+use std::path::{Path, PathBuf};
+
+use crate::session::{Command, LoadEvent, LoadJob, Workspace};
+use crate::ui;
+
+/// Opens the workstation window on `path` (default: the bundled `sample_scans`).
+pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
+    let start = path.unwrap_or_else(default_folder);
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Nadir")
+            .with_inner_size([1400.0, 900.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Nadir",
+        options,
+        Box::new(move |cc| Ok(Box::new(NadirApp::new(&cc.egui_ctx, &start)))),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}
+
+/// `sample_scans` next to the executable's crate, else in the working directory.
+fn default_folder() -> PathBuf {
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans");
+    if bundled.is_dir() {
+        bundled
+    } else {
+        PathBuf::from("sample_scans")
+    }
+}
+
+/// The application: a workspace of loaded series plus the loading job.
+pub struct NadirApp {
+    workspace: Workspace,
+    ui_state: ui::UiState,
+    job: Option<LoadJob>,
+}
+
+impl NadirApp {
+    /// Creates the app and starts loading `folder`.
+    pub fn new(ctx: &egui::Context, folder: &Path) -> Self {
+        ui::style::apply(ctx);
+        let mut app = NadirApp {
+            workspace: Workspace::default(),
+            ui_state: ui::UiState::default(),
+            job: None,
+        };
+        app.open_folder(folder);
+        app
+    }
+
+    fn open_folder(&mut self, folder: &Path) {
+        if let Some(job) = &self.job {
+            job.cancel();
+        }
+        self.workspace = Workspace::default();
+        match LoadJob::start(folder) {
+            Ok(job) => self.job = Some(job),
+            Err(e) => self.workspace.errors.push(format!("{}: {e}", folder.display())),
+        }
+    }
+
+    fn poll_job(&mut self, ctx: &egui::Context) {
+        let Some(job) = &mut self.job else { return };
+        for event in job.poll() {
+            match event {
+                LoadEvent::Planned { skipped, .. } => self.workspace.skipped.extend(skipped),
+                LoadEvent::Loaded(series) => self.workspace.add_series(*series),
+                LoadEvent::Failed(skipped) => self.workspace.skipped.extend(skipped),
+                LoadEvent::Error(e) => self.workspace.errors.push(e),
+                LoadEvent::Finished => {}
+            }
+        }
+        self.workspace.loading = (!job.is_finished()).then(|| job.fraction());
+        if job.is_finished() {
+            self.job = None;
+        } else {
+            // Keep polling while the job runs; idle otherwise (no repaint, ~0 CPU).
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+        }
+    }
+
+    fn apply(&mut self, commands: Vec<Command>) {
+        for command in commands {
+            match command {
+                Command::OpenFolder(path) => self.open_folder(&path),
+                other => self.workspace.apply(other),
+            }
+        }
+    }
+}
+
+impl eframe::App for NadirApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.poll_job(ctx);
+        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect());
+        if let Some(path) = dropped.into_iter().next() {
+            self.open_folder(&path);
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let commands = ui::workstation_ui(ui, &self.workspace, &mut self.ui_state);
+        self.apply(commands);
+    }
+}

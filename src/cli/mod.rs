@@ -1,0 +1,59 @@
+//! Command-line front end: `nadir inspect`, `nadir assess`, `nadir cohort`,
+//! `nadir synth`; with no subcommand the workstation opens (feature `gui`).
+//!
+//! The CLI never uses the session or UI layers: it calls the domain directly,
+//! so its numbers are the ones a test or the GUI gets.
+
+pub mod assess;
+pub mod cohort;
+pub mod inspect;
+pub mod synth;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Nadir: RECIST 1.1 tumour-response assessment and imaging measurement.
+#[derive(Debug, Parser)]
+#[command(name = "nadir", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; without one, the workstation opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Folder (or file) to open in the workstation; default: the bundled `sample_scans`.
+    pub path: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan a folder for DICOM series, load each fully and summarise it.
+    Inspect(inspect::InspectArgs),
+    /// Assess RECIST 1.1 response from a lesion table (CSV).
+    Assess(assess::AssessArgs),
+    /// Trial statistics: ORR/DCR with exact CIs, Kaplan-Meier PFS, log-rank, Cox; plots.
+    Cohort(cohort::CohortArgs),
+    /// Write the synthetic sample patient, or a benchmark CT series of any size.
+    Synth(synth::SynthArgs),
+}
+
+/// Runs one subcommand with the process's stdout and stderr; errors become
+/// a message on stderr and a non-zero exit status.
+pub fn run(command: &Command) -> ExitCode {
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let result = match command {
+        Command::Inspect(args) => inspect::run(args, &mut stdout.lock(), &mut stderr.lock()),
+        Command::Assess(args) => assess::run(args, &mut stdout.lock(), &mut stderr.lock()),
+        Command::Cohort(args) => cohort::run(args, &mut stdout.lock(), &mut stderr.lock()),
+        Command::Synth(args) => synth::run(args, &mut stdout.lock()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nadir: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

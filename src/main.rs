@@ -1,0 +1,31 @@
+//! The `nadir` binary: a subcommand runs the CLI; no subcommand opens the
+//! workstation (feature `gui`) on the given folder or the bundled `sample_scans`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = nadir::cli::Cli::parse();
+    match &cli.command {
+        Some(command) => nadir::cli::run(command),
+        None => open_workstation(cli.path),
+    }
+}
+
+#[cfg(feature = "gui")]
+fn open_workstation(path: Option<std::path::PathBuf>) -> ExitCode {
+    match nadir::app::run(path) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nadir: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_workstation(_path: Option<std::path::PathBuf>) -> ExitCode {
+    eprintln!("nadir: this build has no workstation (built without the `gui` feature); see --help");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,91 @@
+//! Keeps the layering of `docs/architecture.md` true: the domain never names
+//! the UI, SQLite or dicom-rs, and the CLI never uses the session or UI.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(rust_files(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Lines of code (comments stripped) of every file of `module`.
+fn code_of(module: &str) -> Vec<(PathBuf, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let dir = src.join(module);
+    let mut files = rust_files(&dir);
+    let single = src.join(format!("{module}.rs"));
+    if single.is_file() {
+        files.push(single);
+    }
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let code: String = text
+                .lines()
+                .map(|l| l.split("//").next().unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join("\n");
+            (f, code)
+        })
+        .collect()
+}
+
+fn assert_module_avoids(module: &str, forbidden: &[&str]) {
+    for (file, code) in code_of(module) {
+        for word in forbidden {
+            assert!(
+                !code.contains(word),
+                "{} names `{word}`, which the layering forbids for `{module}`",
+                file.display()
+            );
+        }
+    }
+}
+
+const UI: &[&str] = &["egui", "eframe", "rfd::", "crate::ui", "crate::app"];
+
+#[test]
+fn pure_domain_modules_do_no_io_and_name_no_ui() {
+    for module in ["geom", "recist", "cohort", "volume", "synth"] {
+        let mut forbidden = UI.to_vec();
+        forbidden.extend(["dicom_", "rusqlite", "std::fs", "crate::session", "crate::cli"]);
+        assert_module_avoids(module, &forbidden);
+    }
+}
+
+#[test]
+fn recist_engine_stands_alone() {
+    assert_module_avoids("recist", &["crate::interchange", "crate::dicom", "crate::volume", "std::time"]);
+}
+
+#[test]
+fn only_the_dicom_module_names_dicom_rs() {
+    for module in ["geom", "recist", "cohort", "volume", "synth", "session", "interchange", "cli", "ui", "app"] {
+        assert_module_avoids(module, &["dicom_core", "dicom_object", "dicom_pixeldata", "dicom_encoding", "dicom_dictionary_std", "dicom_transfer_syntax_registry"]);
+    }
+}
+
+#[test]
+fn dicom_session_interchange_and_cli_name_no_ui() {
+    for module in ["dicom", "session", "interchange", "cli"] {
+        assert_module_avoids(module, &["egui", "eframe", "crate::ui", "crate::app::"]);
+    }
+}
+
+#[test]
+fn cli_never_uses_session_or_ui() {
+    assert_module_avoids("cli", &["crate::session", "crate::ui"]);
+}

@@ -1,0 +1,111 @@
+//! Bad input never panics the loader: random bytes, truncated and corrupted
+//! copies of real files all end as a loaded series or a skipped entry with a
+//! reason that names the file.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use nadir::cli::inspect::{InspectArgs, inspect};
+use proptest::prelude::*;
+
+/// A few real files of different encodings: the project's own sample CT and MR
+/// slices, plus compressed files from `../shared/dicom` when present.
+fn seed_files() -> Vec<Vec<u8>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for dir in ["sample_scans/baseline_2024-01-08"] {
+        let mut found = Vec::new();
+        collect(&root.join(dir), &mut found);
+        found.sort();
+        paths.extend(found.into_iter().step_by(17).take(3));
+    }
+    for case in [
+        "nema-wg04/CT1_RLE/CT1_RLE",
+        "nema-wg04/CT1_JLSL/CT1_JLSL",
+        "nema-wg04/CT1_J2KR/CT1_J2KR",
+        "nema-wg04/CT1_JPLL/CT1_JPLL",
+        "pydicom/image_dfl/image_dfl.dcm",
+        "pydicom/MR_small_bigendian/MR_small_bigendian.dcm",
+    ] {
+        let p = root.join("../shared/dicom").join(case);
+        if p.is_file() {
+            paths.push(p);
+        }
+    }
+    paths.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect(&p, out);
+        } else if p.extension().is_some_and(|x| x == "dcm") {
+            out.push(p);
+        }
+    }
+}
+
+/// Writes `bytes` as one file in a fresh folder and inspects the folder.
+fn inspect_bytes(bytes: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("case.dcm");
+    std::fs::write(&path, bytes).unwrap();
+    let report = inspect(&InspectArgs {
+        dir: dir.path().to_path_buf(),
+        json: true,
+        no_hash: false,
+    })
+    .expect("inspect never fails on a readable folder");
+    let accounted = report.series.len() + report.skipped.len();
+    assert_eq!(accounted, 1, "the file is either loaded or skipped");
+    for s in &report.skipped {
+        assert!(s.path.ends_with("case.dcm"));
+        assert!(!s.reason.is_empty());
+    }
+}
+
+#[test]
+fn truncation_at_every_region_is_handled() {
+    for file in seed_files() {
+        let len = file.len();
+        for cut in [0, 1, 4, 128, 132, 140, 200, 400, 1000, len / 2, len - 100, len - 2, len - 1] {
+            if cut < len {
+                inspect_bytes(&file[..cut]);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_are_skipped(bytes in proptest::collection::vec(any::<u8>(), 0..4096), with_magic in any::<bool>()) {
+        let mut data = bytes;
+        if with_magic && data.len() > 132 {
+            data[128..132].copy_from_slice(b"DICM");
+        }
+        inspect_bytes(&data);
+    }
+
+    #[test]
+    fn corrupted_real_files_never_panic(
+        which in 0usize..16,
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..12),
+        cut in any::<prop::sample::Index>(),
+        truncate in any::<bool>(),
+    ) {
+        let files = seed_files();
+        let mut data = files[which % files.len()].clone();
+        for (at, value) in flips {
+            let i = at.index(data.len());
+            data[i] = value;
+        }
+        if truncate {
+            let n = cut.index(data.len());
+            data.truncate(n);
+        }
+        inspect_bytes(&data);
+    }
+}

@@ -1,0 +1,305 @@
+//! The DICOM layer on the real files of `../shared/dicom`: every case folder,
+//! cross-checked against an independent reader (pydicom + pylibjpeg; the
+//! reference numbers are in `tests/data/pydicom_reference.json`, made by
+//! `scripts/crosscheck_pydicom.py`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use nadir::cli::inspect::{InspectArgs, inspect};
+use nadir::dicom::{self, LoadOptions};
+use nadir::interchange::inspect_json::InspectReport;
+use nadir::volume::Photometric;
+
+/// `../shared/dicom`, or the folder named by `NADIR_SHARED_DICOM`. Missing data
+/// fails under CI and skips (loudly) elsewhere.
+fn shared() -> Option<PathBuf> {
+    let dir = std::env::var_os("NADIR_SHARED_DICOM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/dicom"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{} is missing: real-data tests must run in CI", dir.display());
+    }
+    eprintln!("SKIPPED: {} not found", dir.display());
+    None
+}
+
+fn run(case: &str) -> InspectReport {
+    let Some(root) = shared() else {
+        return InspectReport::default();
+    };
+    inspect(&InspectArgs {
+        dir: root.join(case),
+        json: true,
+        no_hash: false,
+    })
+    .unwrap()
+}
+
+fn only_hash(case: &str) -> String {
+    let r = run(case);
+    if shared().is_none() {
+        return String::new();
+    }
+    assert_eq!(r.series.len(), 1, "{case}: {:?}", r.skipped);
+    r.series[0].pixel_sha256.clone().unwrap()
+}
+
+#[test]
+fn every_case_matches_pydicom() {
+    let Some(root) = shared() else { return };
+    let reference: serde_json::Value =
+        serde_json::from_str(include_str!("data/pydicom_reference.json")).unwrap();
+    let mut mismatches = Vec::new();
+    for (case, expected) in reference.as_object().unwrap() {
+        let report = inspect(&InspectArgs {
+            dir: root.join(case),
+            json: true,
+            no_hash: false,
+        })
+        .unwrap();
+        for want in expected["series"].as_array().unwrap() {
+            let hash = want["pixel_sha256"].as_str().unwrap();
+            let Some(got) = report
+                .series
+                .iter()
+                .find(|s| s.pixel_sha256.as_deref() == Some(hash))
+            else {
+                mismatches.push(format!("{case}: no series with pydicom's hash {hash}"));
+                continue;
+            };
+            assert_eq!(got.slices as u64, want["slices"].as_u64().unwrap(), "{case}");
+            let uids: Vec<String> = want["instances_in_order"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u.as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(got.instances_in_order, uids, "{case}: slice order");
+            for key in ["rescaled_min", "rescaled_max", "rescaled_mean"] {
+                let w = want[key].as_f64().unwrap();
+                let g = match key {
+                    "rescaled_min" => got.rescaled_min,
+                    "rescaled_max" => got.rescaled_max,
+                    _ => got.rescaled_mean,
+                }
+                .unwrap();
+                assert!(
+                    (g - w).abs() <= 1e-9 * w.abs().max(1.0),
+                    "{case}: {key} {g} vs pydicom {w}"
+                );
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}
+
+#[test]
+fn all_nine_transfer_syntaxes_decode_identically() {
+    let cases = [
+        "dcm_qa_ts/1_explicit_le",
+        "dcm_qa_ts/2_implicit_le",
+        "dcm_qa_ts/3_explicit_be",
+        "dcm_qa_ts/4_rle",
+        "dcm_qa_ts/5_jpeg_lossless_sv1_dcmtk",
+        "dcm_qa_ts/6_jpeg_lossless_sv1_gdcm",
+        "dcm_qa_ts/7_jpegls_lossless_gdcm",
+        "dcm_qa_ts/8_jpegls_lossless_dcmtk",
+        "dcm_qa_ts/9_j2k_lossless_gdcm",
+    ];
+    let hashes: Vec<String> = cases.iter().map(|c| only_hash(c)).collect();
+    assert!(hashes.iter().all(|h| *h == hashes[0]), "{hashes:#?}");
+}
+
+#[test]
+fn nema_ct_lossless_codecs_equal_uncompressed() {
+    let reference = only_hash("nema-wg04/CT1_UNC");
+    for codec in ["CT1_RLE", "CT1_JPLL", "CT1_JLSL", "CT1_J2KR"] {
+        assert_eq!(only_hash(&format!("nema-wg04/{codec}")), reference, "{codec}");
+    }
+    let mr = only_hash("nema-wg04/MR4_UNC");
+    for codec in ["MR4_JLSL", "MR4_J2KR"] {
+        assert_eq!(only_hash(&format!("nema-wg04/{codec}")), mr, "{codec}");
+    }
+}
+
+#[test]
+fn lossy_codecs_decode_close_to_the_original() {
+    let Some(_) = shared() else { return };
+    let unc = run("nema-wg04/CT1_UNC").series.remove(0);
+    for codec in ["CT1_JLSN", "CT1_J2KI"] {
+        let s = run(&format!("nema-wg04/{codec}")).series.remove(0);
+        assert_eq!((s.rows, s.columns), (unc.rows, unc.columns));
+        let diff = (s.rescaled_mean.unwrap() - unc.rescaled_mean.unwrap()).abs();
+        assert!(diff < 5.0, "{codec}: mean differs by {diff} HU");
+    }
+}
+
+#[test]
+fn non_sv1_lossless_jpeg_equals_j2k_lossless() {
+    assert_eq!(
+        only_hash("pylibjpeg-data/JPEGLossless_1s_1f_u_16_12"),
+        only_hash("pydicom-data/MR2_J2KR")
+    );
+}
+
+#[test]
+fn garbage_high_bits_are_masked_and_signed_values_extended() {
+    let Some(_) = shared() else { return };
+    let garbage = run("dcm_qa_12bit/unsigned_12bit_garbage_high_bits").series.remove(0);
+    assert!(garbage.rescaled_max.unwrap() <= 4095.0);
+    let signed = run("dcm_qa_12bit/signed_12bit_garbage_high_bits").series.remove(0);
+    assert!(signed.rescaled_min.unwrap() >= -2048.0 && signed.rescaled_max.unwrap() <= 2047.0);
+    assert!(signed.rescaled_min.unwrap() < 0.0);
+}
+
+#[test]
+fn ct_series_is_sorted_along_the_normal_with_hu() {
+    let Some(root) = shared() else { return };
+    let scan = dicom::scan(&root.join("tcia-lung-pet-ct-dx/Lung_Dx-A0001_CT_chest_5mm")).unwrap();
+    assert_eq!(scan.stacks.len(), 1);
+    let loaded = dicom::load_stack(&scan.stacks[0], &LoadOptions::default()).unwrap();
+    let v = &loaded.volume;
+    assert_eq!((v.slices(), v.rows(), v.columns()), (64, 512, 512));
+    assert_eq!(v.meta.modality, "CT");
+    let z: Vec<f64> = v.geometry.slice_positions_mm.iter().map(|p| p.z()).collect();
+    assert!(z.windows(2).all(|w| (w[1] - w[0] - 5.0).abs() < 1e-3), "{z:?}");
+    assert!((v.geometry.mean_slice_spacing_mm().unwrap() - 5.0).abs() < 1e-6);
+    // Air outside the body is about -1000 HU after the -1024 intercept.
+    let air = v.value(32, 5, 5).unwrap();
+    assert!(air < -900.0, "air {air}");
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}
+
+#[test]
+fn sagittal_series_order_follows_the_normal_not_instance_number() {
+    let Some(root) = shared() else { return };
+    let scan = dicom::scan(&root.join("dcm_qa_decubitus/HFS_t1_fl2d_sag")).unwrap();
+    let plan = &scan.stacks[0];
+    let normal = plan.slices[0].frame.orientation.unwrap().normal();
+    let depth: Vec<f64> = plan
+        .slices
+        .iter()
+        .map(|s| s.frame.position.unwrap().dot(normal))
+        .collect();
+    assert!(depth.windows(2).all(|w| w[1] > w[0]));
+    let instance: Vec<i64> = plan
+        .slices
+        .iter()
+        .map(|s| plan.files[s.file].instance_number.unwrap())
+        .collect();
+    assert!(instance.windows(2).all(|w| w[1] < w[0]), "{instance:?}");
+}
+
+#[test]
+fn gantry_tilt_and_uneven_spacing_are_warned() {
+    let r = run("dcm_qa_ct/GE_CT_head_gantry_tilt_variable_spacing");
+    if shared().is_none() {
+        return;
+    }
+    let s = &r.series[0];
+    assert_eq!(s.slices, 28);
+    assert!(s.warnings.iter().any(|w| w.contains("tilt")), "{:?}", s.warnings);
+    assert!(s.warnings.iter().any(|w| w.contains("uneven")), "{:?}", s.warnings);
+}
+
+#[test]
+fn enhanced_mr_takes_geometry_from_functional_groups() {
+    let r = run("dcm_qa_xa30/5_T1_enhanced_multiframe");
+    if shared().is_none() {
+        return;
+    }
+    let s = &r.series[0];
+    assert_eq!((s.slices, s.rows, s.columns), (96, 128, 128));
+    assert_eq!(s.instances_in_order.len(), 1);
+    assert!(s.orientation.is_some() && s.origin_mm.is_some());
+    assert!(s.slice_spacing_mm.unwrap() > 0.5);
+    assert!(s.pixel_spacing_mm.is_some());
+}
+
+#[test]
+fn enhanced_ct_rescale_comes_from_pixel_value_transformation() {
+    let r = run("pydicom-data/eCT_Supplemental");
+    if shared().is_none() {
+        return;
+    }
+    let s = &r.series[0];
+    assert_eq!(s.slices, 2);
+    assert_eq!(s.rescaled_min, Some(-1024.0));
+}
+
+#[test]
+fn enhanced_mr_without_geometry_loads_with_a_warning() {
+    let r = run("pydicom-data/emri_small");
+    if shared().is_none() {
+        return;
+    }
+    let s = &r.series[0];
+    assert_eq!(s.slices, 10);
+    assert!(s.orientation.is_none());
+    assert!(s.warnings.iter().any(|w| w.contains("geometry")), "{:?}", s.warnings);
+}
+
+#[test]
+fn monochrome1_is_flagged_for_inverted_display() {
+    let Some(root) = shared() else { return };
+    let scan = dicom::scan(&root.join("pydicom-data/RG3_J2KR")).unwrap();
+    let loaded = dicom::load_stack(&scan.stacks[0], &LoadOptions::default()).unwrap();
+    assert_eq!(loaded.volume.photometric, Photometric::Monochrome1);
+}
+
+#[test]
+fn bad_input_is_all_skipped_with_reasons() {
+    let r = run("pydicom/bad-input");
+    if shared().is_none() {
+        return;
+    }
+    assert!(r.series.is_empty(), "{:?}", r.series);
+    assert_eq!(r.skipped.len(), 11);
+    assert!(r.skipped.iter().all(|s| !s.reason.is_empty()));
+    let reason = |name: &str| {
+        r.skipped
+            .iter()
+            .find(|s| s.path.ends_with(name))
+            .map(|s| s.reason.clone())
+            .unwrap()
+    };
+    assert!(reason("README.txt").contains("not a readable DICOM"));
+    assert!(reason("test-SR.dcm").contains("not an image"));
+    assert!(reason("badVR.dcm").contains("NumberOfFrames"), "{}", reason("badVR.dcm"));
+}
+
+#[test]
+fn dicomdir_tree_skips_indexes_and_files_without_pixels_and_splits_localisers() {
+    let r = run("pydicom/dicomdirtests_scan_tree");
+    if shared().is_none() {
+        return;
+    }
+    let dicomdirs = r
+        .skipped
+        .iter()
+        .filter(|s| s.reason.contains("DICOMDIR"))
+        .count();
+    assert_eq!(dicomdirs, 8, "{:#?}", r.skipped);
+    let no_pixels = r
+        .skipped
+        .iter()
+        .filter(|s| s.reason.contains("Pixel Data"))
+        .count();
+    assert!(no_pixels >= 60, "{no_pixels}");
+    // Several stacks share one SeriesInstanceUID but not one orientation.
+    let mut by_uid: std::collections::BTreeMap<&str, Vec<Option<[f64; 6]>>> = Default::default();
+    for s in &r.series {
+        by_uid
+            .entry(&s.series_instance_uid)
+            .or_default()
+            .push(s.orientation);
+    }
+    assert!(
+        by_uid.values().any(|o| o.len() > 1 && o.windows(2).any(|w| w[0] != w[1])),
+        "no split localiser: {by_uid:?}"
+    );
+}
