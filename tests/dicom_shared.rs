@@ -21,7 +21,10 @@ fn shared() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var_os("CI").is_some() {
-        panic!("{} is missing: real-data tests must run in CI", dir.display());
+        panic!(
+            "{} is missing: real-data tests must run in CI",
+            dir.display()
+        );
     }
     eprintln!("SKIPPED: {} not found", dir.display());
     None
@@ -48,6 +51,16 @@ fn only_hash(case: &str) -> String {
     r.series[0].pixel_sha256.clone().unwrap()
 }
 
+/// Lossy JPEG: two correct decoders may differ by rounding in the inverse
+/// DCT, so these are compared by value within a tolerance, not by hash.
+const LOSSY_JPEG: &[&str] = &["pylibjpeg-data/JPEGBaseline_1s_1f_u_08_08"];
+
+/// 12-bit lossy JPEG (process 4): the JPEG decoder Nadir builds on
+/// (jpeg-decoder, via dicom-rs) has no 12-bit DCT path. Until a decoder is
+/// added these must be *skipped with that reason*, never loaded wrong.
+const UNSUPPORTED_12_BIT_LOSSY_JPEG: &[&str] =
+    &["pydicom/JPGExtended", "pylibjpeg-data/RG2_JPLY_fixed"];
+
 #[test]
 fn every_case_matches_pydicom() {
     let Some(root) = shared() else { return };
@@ -61,17 +74,35 @@ fn every_case_matches_pydicom() {
             no_hash: false,
         })
         .unwrap();
+        if UNSUPPORTED_12_BIT_LOSSY_JPEG.contains(&case.as_str()) {
+            assert!(report.series.is_empty(), "{case}");
+            assert!(
+                report
+                    .skipped
+                    .iter()
+                    .any(|s| s.reason.contains("SamplePrecision(12)")),
+                "{case}: {:?}",
+                report.skipped
+            );
+            continue;
+        }
         for want in expected["series"].as_array().unwrap() {
             let hash = want["pixel_sha256"].as_str().unwrap();
-            let Some(got) = report
-                .series
-                .iter()
-                .find(|s| s.pixel_sha256.as_deref() == Some(hash))
-            else {
+            let lossy = LOSSY_JPEG.contains(&case.as_str());
+            let Some(got) = report.series.iter().find(|s| {
+                s.pixel_sha256.as_deref() == Some(hash)
+                    || (lossy
+                        && s.series_instance_uid == want["series_instance_uid"].as_str().unwrap())
+            }) else {
                 mismatches.push(format!("{case}: no series with pydicom's hash {hash}"));
                 continue;
             };
-            assert_eq!(got.slices as u64, want["slices"].as_u64().unwrap(), "{case}");
+            let tolerance = if lossy { 0.5 } else { 1e-9 };
+            assert_eq!(
+                got.slices as u64,
+                want["slices"].as_u64().unwrap(),
+                "{case}"
+            );
             let uids: Vec<String> = want["instances_in_order"]
                 .as_array()
                 .unwrap()
@@ -88,7 +119,7 @@ fn every_case_matches_pydicom() {
                 }
                 .unwrap();
                 assert!(
-                    (g - w).abs() <= 1e-9 * w.abs().max(1.0),
+                    (g - w).abs() <= tolerance * w.abs().max(1.0),
                     "{case}: {key} {g} vs pydicom {w}"
                 );
             }
@@ -118,7 +149,11 @@ fn all_nine_transfer_syntaxes_decode_identically() {
 fn nema_ct_lossless_codecs_equal_uncompressed() {
     let reference = only_hash("nema-wg04/CT1_UNC");
     for codec in ["CT1_RLE", "CT1_JPLL", "CT1_JLSL", "CT1_J2KR"] {
-        assert_eq!(only_hash(&format!("nema-wg04/{codec}")), reference, "{codec}");
+        assert_eq!(
+            only_hash(&format!("nema-wg04/{codec}")),
+            reference,
+            "{codec}"
+        );
     }
     let mr = only_hash("nema-wg04/MR4_UNC");
     for codec in ["MR4_JLSL", "MR4_J2KR"] {
@@ -149,9 +184,13 @@ fn non_sv1_lossless_jpeg_equals_j2k_lossless() {
 #[test]
 fn garbage_high_bits_are_masked_and_signed_values_extended() {
     let Some(_) = shared() else { return };
-    let garbage = run("dcm_qa_12bit/unsigned_12bit_garbage_high_bits").series.remove(0);
+    let garbage = run("dcm_qa_12bit/unsigned_12bit_garbage_high_bits")
+        .series
+        .remove(0);
     assert!(garbage.rescaled_max.unwrap() <= 4095.0);
-    let signed = run("dcm_qa_12bit/signed_12bit_garbage_high_bits").series.remove(0);
+    let signed = run("dcm_qa_12bit/signed_12bit_garbage_high_bits")
+        .series
+        .remove(0);
     assert!(signed.rescaled_min.unwrap() >= -2048.0 && signed.rescaled_max.unwrap() <= 2047.0);
     assert!(signed.rescaled_min.unwrap() < 0.0);
 }
@@ -165,8 +204,16 @@ fn ct_series_is_sorted_along_the_normal_with_hu() {
     let v = &loaded.volume;
     assert_eq!((v.slices(), v.rows(), v.columns()), (64, 512, 512));
     assert_eq!(v.meta.modality, "CT");
-    let z: Vec<f64> = v.geometry.slice_positions_mm.iter().map(|p| p.z()).collect();
-    assert!(z.windows(2).all(|w| (w[1] - w[0] - 5.0).abs() < 1e-3), "{z:?}");
+    let z: Vec<f64> = v
+        .geometry
+        .slice_positions_mm
+        .iter()
+        .map(|p| p.z())
+        .collect();
+    assert!(
+        z.windows(2).all(|w| (w[1] - w[0] - 5.0).abs() < 1e-3),
+        "{z:?}"
+    );
     assert!((v.geometry.mean_slice_spacing_mm().unwrap() - 5.0).abs() < 1e-6);
     // Air outside the body is about -1000 HU after the -1024 intercept.
     let air = v.value(32, 5, 5).unwrap();
@@ -202,8 +249,16 @@ fn gantry_tilt_and_uneven_spacing_are_warned() {
     }
     let s = &r.series[0];
     assert_eq!(s.slices, 28);
-    assert!(s.warnings.iter().any(|w| w.contains("tilt")), "{:?}", s.warnings);
-    assert!(s.warnings.iter().any(|w| w.contains("uneven")), "{:?}", s.warnings);
+    assert!(
+        s.warnings.iter().any(|w| w.contains("tilt")),
+        "{:?}",
+        s.warnings
+    );
+    assert!(
+        s.warnings.iter().any(|w| w.contains("uneven")),
+        "{:?}",
+        s.warnings
+    );
 }
 
 #[test]
@@ -240,7 +295,11 @@ fn enhanced_mr_without_geometry_loads_with_a_warning() {
     let s = &r.series[0];
     assert_eq!(s.slices, 10);
     assert!(s.orientation.is_none());
-    assert!(s.warnings.iter().any(|w| w.contains("geometry")), "{:?}", s.warnings);
+    assert!(
+        s.warnings.iter().any(|w| w.contains("geometry")),
+        "{:?}",
+        s.warnings
+    );
 }
 
 #[test]
@@ -269,7 +328,11 @@ fn bad_input_is_all_skipped_with_reasons() {
     };
     assert!(reason("README.txt").contains("not a readable DICOM"));
     assert!(reason("test-SR.dcm").contains("not an image"));
-    assert!(reason("badVR.dcm").contains("NumberOfFrames"), "{}", reason("badVR.dcm"));
+    assert!(
+        reason("badVR.dcm").contains("NumberOfFrames"),
+        "{}",
+        reason("badVR.dcm")
+    );
 }
 
 #[test]
@@ -287,9 +350,10 @@ fn dicomdir_tree_skips_indexes_and_files_without_pixels_and_splits_localisers() 
     let no_pixels = r
         .skipped
         .iter()
-        .filter(|s| s.reason.contains("Pixel Data"))
+        .filter(|s| s.reason.starts_with("not an image"))
         .count();
-    assert!(no_pixels >= 60, "{no_pixels}");
+    // 50 TINY_ALPHA objects carry neither Rows/Columns nor Pixel Data.
+    assert_eq!(no_pixels, 50, "{no_pixels}");
     // Several stacks share one SeriesInstanceUID but not one orientation.
     let mut by_uid: std::collections::BTreeMap<&str, Vec<Option<[f64; 6]>>> = Default::default();
     for s in &r.series {
@@ -299,7 +363,9 @@ fn dicomdir_tree_skips_indexes_and_files_without_pixels_and_splits_localisers() 
             .push(s.orientation);
     }
     assert!(
-        by_uid.values().any(|o| o.len() > 1 && o.windows(2).any(|w| w[0] != w[1])),
+        by_uid
+            .values()
+            .any(|o| o.len() > 1 && o.windows(2).any(|w| w[0] != w[1])),
         "no split localiser: {by_uid:?}"
     );
 }

@@ -7,12 +7,21 @@
 //! arm, or the JSON of interchange §4 with `--json`; `--plots DIR` writes the
 //! waterfall, swimmer, spider (b only) and KM plots as PNG and SVG.
 
+use crate::cohort::dates::{PatientDates, days_to_months, pfs_from_dates};
 use crate::cohort::plots_render::{PlotInput, render_cohort_plots};
-use crate::cohort::series::SpiderSeries;
-use crate::cohort::{CohortOptions, CohortReport, PatientOutcome, cohort_report};
+use crate::cohort::series::{SpiderPoint, SpiderSeries};
+use crate::cohort::{BestResponse, CohortOptions, CohortReport, PatientOutcome, cohort_report};
 use crate::interchange::cohort_json::cohort_json_string;
-use crate::interchange::patient_table::read_patient_outcomes_file;
+use crate::interchange::lesion_table::{LesionTable, parse_lesion_table};
+use crate::interchange::patient_table::{
+    PatientDatesRow, PatientDatesTable, read_patient_dates_file, read_patient_outcomes_file,
+};
+use crate::recist::{
+    AssessOptions, CONFIRMATION_MIN_DAYS, Date, OverallResponse, PatientAssessment,
+    TimepointAssessment, assess_all,
+};
 use anyhow::{Context, bail};
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -56,38 +65,305 @@ pub struct CohortArgs {
 /// What input path (b) yields: the per-patient records plus the spider series.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LesionCohort {
-    /// One record per patient.
+    /// One record per patient, in the order of the patient table (which sets
+    /// the order of the arms and so the default reference arm).
     pub outcomes: Vec<PatientOutcome>,
-    /// % change over time per patient, baseline (0, 0) included.
+    /// % change of the target sum over time per patient with a measurable
+    /// baseline (baseline sum > 0): the point (0 months, 0 %) for the baseline,
+    /// then every follow-up time point with a non-null
+    /// `change_from_baseline_pct` at (days since `start_date` / 30.4375, change),
+    /// after the first PD too. Patients without targets have no series.
     pub spider: Vec<SpiderSeries>,
-    /// Non-fatal remarks to print.
+    /// Non-fatal remarks to print, each naming its file.
     pub warnings: Vec<String>,
 }
 
 /// Input path (b): derives the per-patient records from the lesion table and
-/// the patient table.
+/// the patient table (interchange §4b).
 ///
-/// To wire: read LESIONS.csv with the lesion-table reader, run the RECIST engine
-/// per patient with `confirm` / `min_sd_days`, read the patient table
-/// (`patient_id`, `arm`, `start_date`, optional `death_date`,
-/// `last_contact_date`), then per patient build
-/// [`crate::cohort::dates::PatientDates`] (first PD date, first CR/PR date, last
-/// assessment date) and call [`crate::cohort::dates::pfs_from_dates`]; the best
-/// response and best change come from the engine; spider points are
-/// (days since start / 30.4375, change_from_baseline_pct) per time point.
+/// Reads LESIONS.csv (interchange §1) and PATIENTS.csv (`patient_id`, `arm`,
+/// `start_date`, optional `death_date`, `last_contact_date`), runs the RECIST
+/// engine with `confirm` / `min_sd_days` (as `nadir assess`), then per
+/// patient, see [`lesion_cohort`] for every convention. Errors name the file,
+/// line and column; nothing is printed by this function.
 pub fn outcomes_from_lesions(
     lesions: &Path,
     patients: &Path,
     confirm: bool,
     min_sd_days: u32,
 ) -> anyhow::Result<LesionCohort> {
-    let _ = (confirm, min_sd_days);
-    bail!(
-        "nadir cohort --lesions {} --patients {}: input from the lesion table is not yet wired \
-         to the RECIST engine; give a per-patient results CSV instead",
-        lesions.display(),
-        patients.display()
+    let lesions_file = lesions.display().to_string();
+    let bytes = std::fs::read(lesions).with_context(|| format!("cannot read {lesions_file}"))?;
+    let lesion_table = parse_lesion_table(&bytes, &lesions_file)?;
+    let patient_table = read_patient_dates_file(patients)?;
+    let options = AssessOptions {
+        confirm,
+        min_sd_days: i64::from(min_sd_days),
+    };
+    lesion_cohort(
+        &lesion_table,
+        &lesions_file,
+        &patient_table,
+        &patients.display().to_string(),
+        &options,
     )
+}
+
+/// Input path (b) on tables already read; `lesions_file` and `patients_file`
+/// name them in messages.
+///
+/// Conventions (interchange §4b, recist-1.1.md E9–E11):
+///
+/// - **Patients**: the two tables must list the same patients. A patient of
+///   the lesion table missing from the patient table is an error naming the
+///   lesion file, the line of the patient's first row and the patient; a
+///   patient of the patient table without lesion rows is an error naming the
+///   patient file and line. (Errors, not warnings: a trial report must not
+///   silently drop or invent patients.)
+/// - **Best response and best change** are the engine's best overall response
+///   and `best_change_from_baseline_pct`, with the same options as `assess`.
+///   The engine's `NonCR/NonPD` (non-target disease only) is kept as
+///   [`BestResponse::NonCrNonPd`], which the cohort counts as SD for DCR and
+///   not for ORR.
+/// - **PFS event**: the first follow-up time point whose *overall* response is
+///   PD (a non-target `NonCR/NonPD` or an `NE` time point is never an event;
+///   PD dated back by a confirmed equivocal new lesion (E6) is dated as the
+///   engine dates it), or `death_date`, whichever is first. Death counts
+///   whenever it occurs, also long after the last scan (no missed-visit rule).
+/// - **Censoring** without an event: at the last *adequate* assessment, i.e.
+///   the latest follow-up whose overall response is not NE, else the baseline
+///   scan (a time before `start_date` becomes 0). RECIST PFS is censored at the
+///   last adequate tumour assessment, so trailing NE scans (warned) and
+///   `last_contact_date` never extend it.
+/// - **Time to response**: from `start_date` to the first CR/PR time point in
+///   the best-response window (up to and including the first PD), only for
+///   patients whose best response is CR or PR. With `confirm`, the first CR/PR
+///   that is itself confirmed (a CR/PR ≥ 28 days later with only CR/PR/NE
+///   between, E9), i.e. the onset of the confirmed response.
+/// - **Months** = whole days since `start_date` / 30.4375.
+/// - **Errors** besides unmatched patients: a first PD or a first response
+///   before `start_date` (dates of the patient-table row named).
+/// - **Warnings**: `death_date` before the last scan; `last_contact_date`
+///   before the last scan (a scan is a contact); censoring moved back over
+///   trailing NE assessments; a follow-up scan before `start_date`; plus the
+///   table and engine warnings.
+pub fn lesion_cohort(
+    lesion_table: &LesionTable,
+    lesions_file: &str,
+    patient_table: &PatientDatesTable,
+    patients_file: &str,
+    options: &AssessOptions,
+) -> anyhow::Result<LesionCohort> {
+    let mut warnings: Vec<String> = lesion_table
+        .warnings
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    warnings.extend(patient_table.warnings.iter().cloned());
+
+    let listed: HashSet<&str> = patient_table
+        .patients
+        .iter()
+        .map(|row| row.patient_id.as_str())
+        .collect();
+    // Lesion-table patients without a patient-table row: the first in file order.
+    for (record, line) in lesion_table.records.iter().zip(&lesion_table.lines) {
+        if !listed.contains(&*record.patient_id) {
+            bail!(
+                "{lesions_file}, line {line}, column \"patient_id\": patient {:?} is not in the \
+                 patient table {patients_file}",
+                &*record.patient_id
+            );
+        }
+    }
+
+    let (assessments, engine_warnings) = assess_all(&lesion_table.records, options);
+    warnings.extend(
+        engine_warnings
+            .iter()
+            .map(|warning| format!("{lesions_file}: {warning}")),
+    );
+    let assessment_of: HashMap<&str, &PatientAssessment> = assessments
+        .iter()
+        .map(|assessment| (assessment.patient_id.as_str(), assessment))
+        .collect();
+
+    let mut cohort = LesionCohort::default();
+    for row in &patient_table.patients {
+        let Some(assessment) = assessment_of.get(row.patient_id.as_str()) else {
+            bail!(
+                "{patients_file}, line {}, column \"patient_id\": patient {:?} has no rows in the \
+                 lesion table {lesions_file}",
+                row.line,
+                row.patient_id
+            );
+        };
+        let (outcome, spider) =
+            patient_outcome(row, assessment, options, patients_file, &mut warnings)?;
+        cohort.outcomes.push(outcome);
+        cohort.spider.extend(spider);
+    }
+    cohort.warnings = warnings;
+    Ok(cohort)
+}
+
+/// The cohort record and spider series of one patient (conventions: [`lesion_cohort`]).
+fn patient_outcome(
+    row: &PatientDatesRow,
+    assessment: &PatientAssessment,
+    options: &AssessOptions,
+    patients_file: &str,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<(PatientOutcome, Option<SpiderSeries>)> {
+    let place = format!(
+        "{patients_file}, line {}: patient {:?}",
+        row.line, row.patient_id
+    );
+    let Some(baseline_date) = assessment.baseline_date else {
+        bail!("{place}: no baseline scan in the lesion table");
+    };
+    let start = row.start_date;
+    let points = &assessment.timepoints;
+
+    let first_progression = points
+        .iter()
+        .find(|point| point.overall_response == OverallResponse::Pd);
+    let best_response = best_response_code(assessment.best_overall_response);
+    let first_response = first_response(points, assessment.best_overall_response, options);
+    let last_scan = points.last().map_or(baseline_date, |point| point.date);
+    let last_adequate = points
+        .iter()
+        .rev()
+        .find(|point| point.overall_response != OverallResponse::Ne)
+        .map_or(baseline_date, |point| point.date);
+
+    if let Some(point) = first_progression.filter(|point| point.date < start) {
+        bail!(
+            "{place}: the first PD (visit {} on {}) is before start_date {start}",
+            point.visit,
+            point.date
+        );
+    }
+    if let Some(point) = first_response.filter(|point| point.date < start) {
+        bail!(
+            "{place}: the first response (visit {} on {}) is before start_date {start}",
+            point.visit,
+            point.date
+        );
+    }
+    if let Some(point) = points.iter().find(|point| point.date < start) {
+        warnings.push(format!(
+            "{place}: follow-up visit {} on {} is before start_date {start}",
+            point.visit, point.date
+        ));
+    }
+    if let Some(death) = row.death_date.filter(|death| *death < last_scan) {
+        warnings.push(format!(
+            "{place}: death_date {death} is before the last scan on {last_scan}; \
+             the PFS event is the earlier of death and the first PD"
+        ));
+    }
+    if let Some(contact) = row.last_contact_date.filter(|contact| *contact < last_scan) {
+        warnings.push(format!(
+            "{place}: last_contact_date {contact} is before the last scan on {last_scan}"
+        ));
+    }
+    if first_progression.is_none() && row.death_date.is_none() && last_adequate < last_scan {
+        warnings.push(format!(
+            "{place}: censored at the last adequate assessment on {last_adequate}; \
+             later NE assessments up to {last_scan} do not extend PFS"
+        ));
+    }
+
+    let day = |date: Date| i64::from(date.days_since_epoch());
+    let times = pfs_from_dates(&PatientDates {
+        start_day: day(start),
+        death_day: row.death_date.map(day),
+        last_assessment_day: day(last_adequate),
+        first_progression_day: first_progression.map(|point| day(point.date)),
+        first_response_day: first_response.map(|point| day(point.date)),
+    })
+    .with_context(|| place.clone())?;
+
+    let outcome = PatientOutcome {
+        patient_id: row.patient_id.clone(),
+        arm: row.arm.clone(),
+        best_response,
+        best_change_pct: assessment.best_change_from_baseline_pct,
+        pfs_months: times.pfs_months,
+        progressed: times.progressed,
+        ttr_months: times.ttr_months,
+    };
+    let spider = assessment
+        .baseline_sum_mm
+        .is_some_and(|sum| sum > 0.0)
+        .then(|| SpiderSeries {
+            patient_id: row.patient_id.clone(),
+            arm: row.arm.clone(),
+            best_response,
+            points: std::iter::once(SpiderPoint {
+                months: 0.0,
+                change_pct: 0.0,
+            })
+            .chain(points.iter().filter_map(|point| {
+                Some(SpiderPoint {
+                    months: days_to_months(point.date.days_since(start)),
+                    change_pct: point.change_from_baseline_pct?,
+                })
+            }))
+            .collect(),
+        });
+    Ok((outcome, spider))
+}
+
+/// The cohort code of an engine best overall response.
+fn best_response_code(response: OverallResponse) -> BestResponse {
+    match response {
+        OverallResponse::Cr => BestResponse::Cr,
+        OverallResponse::Pr => BestResponse::Pr,
+        OverallResponse::Sd => BestResponse::Sd,
+        OverallResponse::NonCrNonPd => BestResponse::NonCrNonPd,
+        OverallResponse::Pd => BestResponse::Pd,
+        OverallResponse::Ne => BestResponse::Ne,
+    }
+}
+
+/// The time point that dates the response onset: `None` unless the best
+/// overall response is CR or PR; else the first CR/PR in the best-response
+/// window, with `confirm` the first one confirmed by a CR/PR ≥ 28 days later
+/// with only CR/PR/NE between (E9).
+fn first_response<'a>(
+    points: &'a [TimepointAssessment],
+    best: OverallResponse,
+    options: &AssessOptions,
+) -> Option<&'a TimepointAssessment> {
+    if !best.is_objective_response() {
+        return None;
+    }
+    let window: Vec<&TimepointAssessment> = points
+        .iter()
+        .filter(|point| point.counts_for_best_response)
+        .collect();
+    let objective = |point: &TimepointAssessment| point.overall_response.is_objective_response();
+    let first_objective = window.iter().copied().find(|point| objective(point));
+    if !options.confirm {
+        return first_objective;
+    }
+    for (index, first) in window.iter().enumerate() {
+        if !objective(first) {
+            continue;
+        }
+        for later in window.iter().skip(index + 1) {
+            if objective(later) && later.date.days_since(first.date) >= CONFIRMATION_MIN_DAYS {
+                return Some(first);
+            }
+            if !objective(later) && later.overall_response != OverallResponse::Ne {
+                break;
+            }
+        }
+    }
+    // The engine confirmed a response that this scan did not find; keep its onset.
+    first_objective
 }
 
 /// Runs `nadir cohort`: results to `out`, remarks (warnings, plot files) to `err`.
@@ -383,13 +659,327 @@ mod tests {
     }
 
     #[test]
-    fn lesion_input_is_not_yet_wired() {
-        let cli =
-            Cli::try_parse_from(["cohort", "--lesions", "l.csv", "--patients", "d.csv"]).unwrap();
+    fn missing_lesion_file_is_an_error_naming_it() {
+        let cli = Cli::try_parse_from([
+            "cohort",
+            "--lesions",
+            "/nonexistent/l.csv",
+            "--patients",
+            "d.csv",
+        ])
+        .unwrap();
         let mut out = Vec::new();
-        let mut err = Vec::new();
-        let error = run(&cli.args, &mut out, &mut err).unwrap_err();
-        assert!(error.to_string().contains("not yet wired"), "{error}");
+        let error = run(&cli.args, &mut out, &mut Vec::new()).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("cannot read /nonexistent/l.csv"),
+            "{error:#}"
+        );
+        assert!(out.is_empty());
+    }
+
+    const LESION_HEADER: &str =
+        "patient_id,visit,date,lesion_id,category,organ,long_axis_mm,status\n";
+    const DATES_HEADER: &str = "patient_id,arm,start_date,death_date,last_contact_date\n";
+
+    /// Input path (b) on in-memory tables (`l.csv`, `d.csv`).
+    fn derive(
+        lesion_rows: &str,
+        patient_rows: &str,
+        confirm: bool,
+    ) -> anyhow::Result<LesionCohort> {
+        let lesions =
+            parse_lesion_table(format!("{LESION_HEADER}{lesion_rows}").as_bytes(), "l.csv")?;
+        let patients = crate::interchange::patient_table::read_patient_dates(
+            format!("{DATES_HEADER}{patient_rows}").as_bytes(),
+            "d.csv",
+        )?;
+        let options = AssessOptions {
+            confirm,
+            ..AssessOptions::default()
+        };
+        lesion_cohort(&lesions, "l.csv", &patients, "d.csv", &options)
+    }
+
+    /// One patient P with target T1 (`date,mm` per visit, the first is baseline).
+    fn single_target(visits: &[(&str, &str)]) -> String {
+        visits
+            .iter()
+            .enumerate()
+            .map(|(index, (date, mm))| {
+                let status = if mm.is_empty() {
+                    "not_evaluable"
+                } else {
+                    "measured"
+                };
+                format!("P,V{index},{date},T1,target,liver,{mm},{status}\n")
+            })
+            .collect()
+    }
+
+    fn months(days: i64) -> f64 {
+        days as f64 / 30.4375
+    }
+
+    fn only(cohort: &LesionCohort) -> &PatientOutcome {
+        assert_eq!(cohort.outcomes.len(), 1);
+        &cohort.outcomes[0]
+    }
+
+    #[test]
+    fn first_pd_is_the_event_and_months_count_from_start() {
+        // Start 2024-01-10; baseline 2024-01-08 (before start); PD 2024-03-10 (day 60).
+        let lesions = single_target(&[("2024-01-08", "50"), ("2024-03-10", "61")]);
+        let cohort = derive(&lesions, "P,A,2024-01-10,,\n", false).unwrap();
+        let outcome = only(&cohort);
+        assert_eq!(outcome.best_response, BestResponse::Pd);
+        assert!(outcome.progressed);
+        assert_eq!(outcome.pfs_months, months(60));
+        assert_eq!(outcome.ttr_months, None);
+    }
+
+    #[test]
+    fn death_before_the_first_pd_is_the_event_with_a_warning() {
+        // PD on day 60 but death on day 45, before that scan.
+        let lesions = single_target(&[("2024-01-10", "50"), ("2024-03-10", "61")]);
+        let cohort = derive(&lesions, "P,A,2024-01-10,2024-02-24,\n", false).unwrap();
+        let outcome = only(&cohort);
+        assert!(outcome.progressed);
+        assert_eq!(outcome.pfs_months, months(45));
+        assert_eq!(cohort.warnings.len(), 1, "{:?}", cohort.warnings);
+        assert!(
+            cohort.warnings[0]
+                .starts_with("d.csv, line 2: patient \"P\": death_date 2024-02-24 is before the last scan on 2024-03-10"),
+            "{:?}",
+            cohort.warnings
+        );
+    }
+
+    #[test]
+    fn death_after_the_last_scan_is_the_event() {
+        let lesions = single_target(&[("2024-01-10", "50"), ("2024-03-10", "45")]);
+        let cohort = derive(&lesions, "P,A,2024-01-10,2024-12-31,2024-12-31\n", false).unwrap();
+        let outcome = only(&cohort);
+        assert!(outcome.progressed);
+        assert_eq!(outcome.pfs_months, months(356));
+        assert!(cohort.warnings.is_empty(), "{:?}", cohort.warnings);
+    }
+
+    #[test]
+    fn censored_at_the_last_assessment_not_at_last_contact() {
+        let lesions = single_target(&[("2024-01-10", "50"), ("2024-03-10", "45")]);
+        let cohort = derive(&lesions, "P,A,2024-01-10,,2024-12-31\n", false).unwrap();
+        let outcome = only(&cohort);
+        assert!(!outcome.progressed);
+        assert_eq!(outcome.pfs_months, months(60));
+        assert!(cohort.warnings.is_empty(), "{:?}", cohort.warnings);
+    }
+
+    #[test]
+    fn trailing_ne_assessments_do_not_extend_censoring() {
+        // Day 60 SD, day 120 NE (target not evaluable): censored on day 60.
+        let lesions = single_target(&[
+            ("2024-01-10", "50"),
+            ("2024-03-10", "45"),
+            ("2024-05-09", ""),
+        ]);
+        let cohort = derive(&lesions, "P,A,2024-01-10,,\n", false).unwrap();
+        let outcome = only(&cohort);
+        assert!(!outcome.progressed);
+        assert_eq!(outcome.pfs_months, months(60));
+        assert!(
+            cohort.warnings.iter().any(|w| w.contains("censored at the last adequate assessment on 2024-03-10; later NE assessments up to 2024-05-09")),
+            "{:?}",
+            cohort.warnings
+        );
+    }
+
+    #[test]
+    fn ne_and_non_cr_non_pd_time_points_are_not_events() {
+        let lesions = "P,BL,2024-01-10,NT1,non_target,bone,,present\n\
+                       P,W8,2024-03-06,NT1,non_target,bone,,present\n\
+                       P,W16,2024-05-01,NT1,non_target,bone,,not_evaluable\n";
+        let cohort = derive(lesions, "P,A,2024-01-10,,\n", false).unwrap();
+        let outcome = only(&cohort);
+        assert_eq!(outcome.best_response, BestResponse::NonCrNonPd);
+        assert_eq!(outcome.best_change_pct, None);
+        assert!(!outcome.progressed);
+        assert_eq!(outcome.pfs_months, months(56));
+        // No target sum, no spider line.
+        assert!(cohort.spider.is_empty());
+    }
+
+    #[test]
+    fn time_to_response_is_the_first_cr_or_pr() {
+        // SD day 56, PR day 112, PR day 168.
+        let lesions = single_target(&[
+            ("2024-01-10", "50"),
+            ("2024-03-06", "40"),
+            ("2024-05-01", "30"),
+            ("2024-06-26", "28"),
+        ]);
+        let cohort = derive(&lesions, "P,A,2024-01-10,,\n", false).unwrap();
+        let outcome = only(&cohort);
+        assert_eq!(outcome.best_response, BestResponse::Pr);
+        assert_eq!(outcome.ttr_months, Some(months(112)));
+        assert_eq!(outcome.best_change_pct, Some(-44.0));
+    }
+
+    #[test]
+    fn with_confirm_time_to_response_is_the_onset_of_the_confirmed_response() {
+        // PR day 56 (unconfirmed: SD follows), SD day 112, PR day 168, PR day 224.
+        let lesions = single_target(&[
+            ("2024-01-10", "50"),
+            ("2024-03-06", "34"),
+            ("2024-05-01", "40"),
+            ("2024-06-26", "33"),
+            ("2024-08-21", "32"),
+        ]);
+        let confirmed = derive(&lesions, "P,A,2024-01-10,,\n", true).unwrap();
+        assert_eq!(only(&confirmed).best_response, BestResponse::Pr);
+        assert_eq!(only(&confirmed).ttr_months, Some(months(168)));
+        let unconfirmed = derive(&lesions, "P,A,2024-01-10,,\n", false).unwrap();
+        assert_eq!(only(&unconfirmed).ttr_months, Some(months(56)));
+    }
+
+    #[test]
+    fn unconfirmed_response_gives_no_time_to_response() {
+        // A single PR on day 56, then nothing: with --confirm the best response is SD.
+        let lesions = single_target(&[("2024-01-10", "50"), ("2024-03-06", "34")]);
+        let cohort = derive(&lesions, "P,A,2024-01-10,,\n", true).unwrap();
+        assert_eq!(only(&cohort).best_response, BestResponse::Sd);
+        assert_eq!(only(&cohort).ttr_months, None);
+    }
+
+    #[test]
+    fn response_after_the_first_pd_counts_for_nothing() {
+        // SD day 56, PD day 112, PR day 168 (e.g. after crossover).
+        let lesions = single_target(&[
+            ("2024-01-10", "50"),
+            ("2024-03-06", "45"),
+            ("2024-05-01", "60"),
+            ("2024-06-26", "20"),
+        ]);
+        let cohort = derive(&lesions, "P,A,2024-01-10,,\n", false).unwrap();
+        let outcome = only(&cohort);
+        assert_eq!(outcome.best_response, BestResponse::Sd);
+        assert_eq!(outcome.ttr_months, None);
+        assert_eq!(outcome.best_change_pct, Some(-10.0));
+        assert!(outcome.progressed);
+        assert_eq!(outcome.pfs_months, months(112));
+        // The spider line keeps every measured point, after the PD too.
+        assert_eq!(
+            cohort.spider[0].points,
+            vec![
+                SpiderPoint {
+                    months: 0.0,
+                    change_pct: 0.0
+                },
+                SpiderPoint {
+                    months: months(56),
+                    change_pct: -10.0
+                },
+                SpiderPoint {
+                    months: months(112),
+                    change_pct: 20.0
+                },
+                SpiderPoint {
+                    months: months(168),
+                    change_pct: -60.0
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn spider_skips_time_points_without_a_change() {
+        let lesions = single_target(&[
+            ("2024-01-08", "50"),
+            ("2024-03-06", ""),
+            ("2024-05-01", "45"),
+        ]);
+        let cohort = derive(&lesions, "P,B,2024-01-10,,\n", false).unwrap();
+        let line = &cohort.spider[0];
+        assert_eq!((line.patient_id.as_str(), line.arm.as_str()), ("P", "B"));
+        assert_eq!(
+            line.points,
+            vec![
+                SpiderPoint {
+                    months: 0.0,
+                    change_pct: 0.0
+                },
+                SpiderPoint {
+                    months: months(112),
+                    change_pct: -10.0
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn no_follow_up_is_censored_at_zero_with_best_response_ne() {
+        let lesions = single_target(&[("2024-01-08", "50")]);
+        let cohort = derive(&lesions, "P,A,2024-01-10,,\n", false).unwrap();
+        let outcome = only(&cohort);
+        assert_eq!(outcome.best_response, BestResponse::Ne);
+        assert_eq!((outcome.pfs_months, outcome.progressed), (0.0, false));
+    }
+
+    #[test]
+    fn last_contact_before_the_last_scan_is_a_warning() {
+        let lesions = single_target(&[("2024-01-10", "50"), ("2024-03-10", "45")]);
+        let cohort = derive(&lesions, "P,A,2024-01-10,,2024-03-01\n", false).unwrap();
+        assert_eq!(
+            cohort.warnings,
+            vec![
+                "d.csv, line 2: patient \"P\": last_contact_date 2024-03-01 is before the last scan on 2024-03-10"
+                    .to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn pd_before_start_is_an_error() {
+        let lesions = single_target(&[("2023-12-01", "50"), ("2024-01-05", "70")]);
+        let error = derive(&lesions, "P,A,2024-01-10,,\n", false).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "d.csv, line 2: patient \"P\": the first PD (visit V1 on 2024-01-05) is before start_date 2024-01-10"
+        );
+    }
+
+    #[test]
+    fn patient_missing_from_the_patient_table_is_an_error() {
+        let mut lesions = single_target(&[("2024-01-10", "50"), ("2024-03-10", "45")]);
+        lesions.push_str("Q,BL,2024-01-10,T1,target,lung,30,measured\n");
+        let error = derive(&lesions, "P,A,2024-01-10,,\n", false).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "l.csv, line 4, column \"patient_id\": patient \"Q\" is not in the patient table d.csv"
+        );
+    }
+
+    #[test]
+    fn patient_missing_from_the_lesion_table_is_an_error() {
+        let lesions = single_target(&[("2024-01-10", "50"), ("2024-03-10", "45")]);
+        let error = derive(&lesions, "P,A,2024-01-10,,\nQ,A,2024-01-10,,\n", false).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "d.csv, line 3, column \"patient_id\": patient \"Q\" has no rows in the lesion table l.csv"
+        );
+    }
+
+    #[test]
+    fn outcomes_follow_the_patient_table_order() {
+        let lesions = "A1,BL,2024-01-10,T1,target,liver,50,measured\n\
+                       B1,BL,2024-01-10,T1,target,liver,50,measured\n";
+        let cohort = derive(lesions, "B1,exp,2024-01-10,,\nA1,ref,2024-01-10,,\n", false).unwrap();
+        let ids: Vec<&str> = cohort
+            .outcomes
+            .iter()
+            .map(|o| o.patient_id.as_str())
+            .collect();
+        assert_eq!(ids, ["B1", "A1"]);
+        assert_eq!(cohort.outcomes[0].arm, "exp");
     }
 
     #[test]

@@ -33,7 +33,11 @@ impl Normalizer {
     pub fn new(format: &PixelFormat) -> Self {
         let bits_stored = format.bits_stored.clamp(1, 16);
         Normalizer {
-            mask: if bits_stored >= 16 { u16::MAX } else { (1u16 << bits_stored) - 1 },
+            mask: if bits_stored >= 16 {
+                u16::MAX
+            } else {
+                (1u16 << bits_stored) - 1
+            },
             bits_stored,
             signed: format.signed,
             flip_sign_bit: format.stored_offset() != 0,
@@ -60,9 +64,22 @@ pub type OpenedObject = DefaultDicomObject;
 
 /// Opens a whole file (pixel data included) through dicom-rs.
 pub fn open_object(path: &Path) -> Result<OpenedObject, SkipReason> {
-    OpenFileOptions::new()
-        .open_file(path)
-        .map_err(|e| SkipReason(format!("cannot read pixel data: {}", error_chain(&e))))
+    match contain_panics(|| OpenFileOptions::new().open_file(path)) {
+        Ok(Ok(object)) => Ok(object),
+        Ok(Err(e))
+            if error_chain(&e).contains("meta group")
+                && let Ok(object) = super::header::open_with_lenient_meta(path) =>
+        {
+            Ok(object)
+        }
+        Ok(Err(e)) => Err(SkipReason(format!(
+            "cannot read pixel data: {}",
+            error_chain(&e)
+        ))),
+        Err(crash) => Err(SkipReason(format!(
+            "cannot read pixel data: damaged file ({crash})"
+        ))),
+    }
 }
 
 /// Decodes frame `frame` of `header`'s file into `dest` (one slice).
@@ -78,7 +95,9 @@ pub fn decode_frame(
 ) -> Result<(), SkipReason> {
     let format = header.format;
     if dest.len() != format.pixels_per_frame() {
-        return Err(SkipReason("internal: destination does not match the frame size".into()));
+        return Err(SkipReason(
+            "internal: destination does not match the frame size".into(),
+        ));
     }
     let normalizer = Normalizer::new(&format);
     if object.is_none()
@@ -96,10 +115,49 @@ pub fn decode_frame(
         Some(o) => o,
         None => {
             owned = open_object(&header.path)?;
+            check_encapsulated_end(&owned, header)?;
             &owned
         }
     };
     decode_from_object(object, header, frame, dest, scratch, normalizer)
+}
+
+/// A file cut off inside encapsulated Pixel Data can still hold every
+/// fragment; what is lost is the sequence delimiter (and anything after it).
+/// Such a file is damaged, so it is skipped rather than half-trusted.
+pub fn check_encapsulated_end(
+    object: &OpenedObject,
+    header: &ImageHeader,
+) -> Result<(), SkipReason> {
+    let encapsulated = object
+        .element_opt(tags::PIXEL_DATA)
+        .ok()
+        .flatten()
+        .is_some_and(|e| matches!(e.value(), Value::PixelSequence(_)));
+    if encapsulated && !tail_has_sequence_delimiter(&header.path) {
+        return Err(SkipReason(
+            "file is cut short: the encapsulated Pixel Data has no sequence delimiter".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Looks for the (FFFE,E0DD) sequence delimitation item in the last 64 KiB.
+fn tail_has_sequence_delimiter(path: &Path) -> bool {
+    const TAIL: u64 = 64 * 1024;
+    let Ok(mut file) = File::open(path) else {
+        return false;
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = len.saturating_sub(TAIL);
+    let mut tail = Vec::new();
+    if file.seek(SeekFrom::Start(start)).is_err() || file.read_to_end(&mut tail).is_err() {
+        return false;
+    }
+    const DELIMITER_LE: [u8; 8] = [0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0];
+    const DELIMITER_BE: [u8; 8] = [0xFF, 0xFE, 0xE0, 0xDD, 0, 0, 0, 0];
+    tail.windows(8)
+        .any(|w| w == DELIMITER_LE || w == DELIMITER_BE)
 }
 
 /// Fast path: if the file ends with a native Pixel Data element of exactly the
@@ -108,8 +166,7 @@ pub fn decode_frame(
 fn read_native_tail(header: &ImageHeader, dest: &mut [i16]) -> Result<bool, SkipReason> {
     let format = header.format;
     let value_len = format.bytes_per_frame() as u64;
-    let mut file = File::open(&header.path)
-        .map_err(|e| SkipReason(format!("cannot open: {e}")))?;
+    let mut file = File::open(&header.path).map_err(|e| SkipReason(format!("cannot open: {e}")))?;
     let file_len = file
         .metadata()
         .map_err(|e| SkipReason(format!("cannot stat: {e}")))?
@@ -208,21 +265,62 @@ fn decode_from_object(
                 .get(&header.encoding.transfer_syntax_uid)
                 .ok_or_else(|| SkipReason("unknown transfer syntax".into()))?;
             let reader = ts.pixel_data_reader().ok_or_else(|| {
-                SkipReason(format!("no decoder for {}", header.encoding.transfer_syntax_name))
-            })?;
-            scratch.clear();
-            reader.decode_frame(object, frame, scratch).map_err(|e| {
                 SkipReason(format!(
-                    "{} frame {} could not be decoded: {}",
-                    header.encoding.transfer_syntax_name,
-                    frame + 1,
-                    error_chain(&e)
+                    "no decoder for {}",
+                    header.encoding.transfer_syntax_name
                 ))
             })?;
+            scratch.clear();
+            let decoded = contain_panics(|| reader.decode_frame(object, frame, scratch));
+            let failure = match decoded {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(error_chain(&e)),
+                Err(crash) => Some(format!("the decoder failed on damaged data ({crash})")),
+            };
+            if let Some(why) = failure {
+                return Err(SkipReason(format!(
+                    "{} frame {} could not be decoded: {why}",
+                    header.encoding.transfer_syntax_name,
+                    frame + 1,
+                )));
+            }
             copy_samples(scratch, 0, format, false, dest, normalizer)
         }
         Value::Sequence(_) => Err(SkipReason("Pixel Data is a sequence, not pixels".into())),
     }
+}
+
+thread_local! {
+    /// Set while this thread runs a third-party decoder inside [`contain_panics`].
+    static IN_DECODER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic into an error message.
+///
+/// Some codecs index into damaged data without checking it (a truncated RLE
+/// fragment, for one). A bad file must become a skipped entry, never a crash,
+/// so decoder calls run here; the panic message is kept for the skip reason
+/// and not printed, while panics anywhere else are reported as usual.
+pub fn contain_panics<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_DECODER.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    IN_DECODER.with(|flag| flag.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_DECODER.with(|flag| flag.set(false));
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string())
+    })
 }
 
 fn truncated(have: usize, need: usize) -> SkipReason {
@@ -246,7 +344,11 @@ fn copy_samples(
     if format.bits_allocated == 16 {
         for (d, pair) in dest.iter_mut().zip(samples.chunks_exact(2)) {
             let raw = [pair[0], pair[1]];
-            let w = if big_endian { u16::from_be_bytes(raw) } else { u16::from_le_bytes(raw) };
+            let w = if big_endian {
+                u16::from_be_bytes(raw)
+            } else {
+                u16::from_le_bytes(raw)
+            };
             *d = normalizer.apply(w);
         }
     } else {

@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use dicom_core::Tag;
+use dicom_core::{Tag, VR};
 use dicom_dictionary_std::tags;
+use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
 use dicom_object::{DefaultDicomObject, InMemDicomObject, OpenFileOptions};
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
-use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
 
+use super::decode::contain_panics;
 use crate::geom::{Orientation, Vec3};
 use crate::volume::{PatientIdentity, Photometric, Rescale};
 
@@ -149,11 +150,63 @@ fn skip(reason: impl Into<String>) -> SkipReason {
 /// Reads the header of `path` (stopping before Pixel Data) and checks that it
 /// is a greyscale image Nadir can load.
 pub fn read_header(path: &Path) -> Result<ImageHeader, SkipReason> {
-    let obj = OpenFileOptions::new()
-        .read_until(tags::PIXEL_DATA)
-        .open_file(path)
-        .map_err(|e| skip(format!("not a readable DICOM file: {}", error_chain(&e))))?;
+    let opened = contain_panics(|| {
+        OpenFileOptions::new()
+            .read_until(tags::PIXEL_DATA)
+            .open_file(path)
+    });
+    let obj = match opened {
+        Ok(Ok(obj)) => obj,
+        Ok(Err(e))
+            if is_meta_group_error(&e)
+                && let Ok(obj) = open_with_lenient_meta(path) =>
+        {
+            obj
+        }
+        Ok(Err(e)) => {
+            let why = error_chain(&e);
+            return Err(skip(if is_dicomdir_file(path) {
+                format!("DICOMDIR (a directory index, not an image), and damaged: {why}")
+            } else {
+                format!("not a readable DICOM file: {why}")
+            }));
+        }
+        Err(crash) => {
+            return Err(skip(format!(
+                "not a readable DICOM file: damaged ({crash})"
+            )));
+        }
+    };
     header_from_object(path, &obj)
+}
+
+/// Whether dicom-rs failed on the file meta group (not on the magic code).
+fn is_meta_group_error(e: &dicom_object::ReadError) -> bool {
+    let text = error_chain(e);
+    text.contains("meta group") && !text.contains("magic code")
+}
+
+/// Whether the file meta group alone says this is a DICOMDIR (used to give a
+/// damaged DICOMDIR the right reason).
+fn is_dicomdir_file(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut magic = [0u8; 4];
+    if file.seek(SeekFrom::Start(128)).is_err()
+        || file.read_exact(&mut magic).is_err()
+        || &magic != b"DICM"
+    {
+        return false;
+    }
+    if file.seek(SeekFrom::Start(128)).is_err() {
+        return false;
+    }
+    contain_panics(|| dicom_object::meta::FileMetaTable::from_reader(std::io::BufReader::new(file)))
+        .ok()
+        .and_then(Result::ok)
+        .is_some_and(|meta| meta.media_storage_sop_class_uid() == DICOMDIR_SOP_CLASS)
 }
 
 /// Formats an error with its sources, one after the other.
@@ -172,7 +225,10 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// Extracts an [`ImageHeader`] from an already opened object.
-pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<ImageHeader, SkipReason> {
+pub fn header_from_object(
+    path: &Path,
+    obj: &DefaultDicomObject,
+) -> Result<ImageHeader, SkipReason> {
     let meta = obj.meta();
     if meta.media_storage_sop_class_uid() == DICOMDIR_SOP_CLASS {
         return Err(skip("DICOMDIR (a directory index, not an image)"));
@@ -198,10 +254,27 @@ pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<Image
     let rows = uint(obj, tags::ROWS)?;
     let columns = uint(obj, tags::COLUMNS)?;
     let (Some(rows), Some(columns)) = (rows, columns) else {
-        return Err(skip("not an image (no Rows/Columns)"));
+        return Err(skip(
+            "not an image: no Rows/Columns (a report, plan or object without Pixel Data)",
+        ));
     };
     if rows == 0 || columns == 0 {
         return Err(skip("empty image (Rows or Columns is 0)"));
+    }
+    let number_of_frames = match obj.element_opt(tags::NUMBER_OF_FRAMES).ok().flatten() {
+        None => 1,
+        Some(e) => {
+            let raw = e.to_str().map(|s| s.trim().to_string()).unwrap_or_default();
+            if raw.is_empty() {
+                1
+            } else {
+                raw.parse::<u32>()
+                    .map_err(|_| skip(format!("NumberOfFrames {raw:?} is not a whole number")))?
+            }
+        }
+    };
+    if number_of_frames == 0 {
+        return Err(skip("NumberOfFrames is 0"));
     }
     let samples = uint(obj, tags::SAMPLES_PER_PIXEL)?.unwrap_or(1);
     if samples != 1 {
@@ -211,7 +284,9 @@ pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<Image
     }
     let bits_allocated = uint(obj, tags::BITS_ALLOCATED)?.unwrap_or(16);
     if bits_allocated != 8 && bits_allocated != 16 {
-        return Err(skip(format!("BitsAllocated {bits_allocated} is not supported (8 or 16)")));
+        return Err(skip(format!(
+            "BitsAllocated {bits_allocated} is not supported (8 or 16)"
+        )));
     }
     let bits_stored = uint(obj, tags::BITS_STORED)?.unwrap_or(bits_allocated);
     if bits_stored == 0 || bits_stored > bits_allocated {
@@ -229,22 +304,6 @@ pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<Image
             )));
         }
     };
-    let number_of_frames = match obj.element_opt(tags::NUMBER_OF_FRAMES).ok().flatten() {
-        None => 1,
-        Some(e) => {
-            let raw = e.to_str().map(|s| s.trim().to_string()).unwrap_or_default();
-            if raw.is_empty() {
-                1
-            } else {
-                raw.parse::<u32>().map_err(|_| {
-                    skip(format!("NumberOfFrames {raw:?} is not a whole number"))
-                })?
-            }
-        }
-    };
-    if number_of_frames == 0 {
-        return Err(skip("NumberOfFrames is 0"));
-    }
 
     let format = PixelFormat {
         rows,
@@ -273,7 +332,14 @@ pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<Image
     }
     let frames = frame_infos(obj, number_of_frames);
     let shared = functional_group(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE, 0);
-    let pixel_measures = shared.and_then(|g| item(g, tags::PIXEL_MEASURES_SEQUENCE));
+    let first_frame = functional_group(obj, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE, 0);
+    // A functional group macro may sit in the shared or the per-frame groups.
+    let group = |seq: Tag| {
+        shared
+            .and_then(|g| item(g, seq))
+            .or_else(|| first_frame.and_then(|g| item(g, seq)))
+    };
+    let pixel_measures = group(tags::PIXEL_MEASURES_SEQUENCE);
     let pixel_spacing_mm = pair(obj, tags::PIXEL_SPACING)
         .or_else(|| pixel_measures.and_then(|m| pair(m, tags::PIXEL_SPACING)))
         .or_else(|| pair(obj, tags::IMAGER_PIXEL_SPACING))
@@ -283,13 +349,10 @@ pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<Image
     let spacing_between_slices_mm = float(obj, tags::SPACING_BETWEEN_SLICES)
         .or_else(|| pixel_measures.and_then(|m| float(m, tags::SPACING_BETWEEN_SLICES)));
     let echo_time_ms = float(obj, tags::ECHO_TIME).or_else(|| {
-        shared
-            .and_then(|g| item(g, tags::MR_ECHO_SEQUENCE))
-            .and_then(|m| float(m, tags::EFFECTIVE_ECHO_TIME))
+        group(tags::MR_ECHO_SEQUENCE).and_then(|m| float(m, tags::EFFECTIVE_ECHO_TIME))
     });
     let repetition_time_ms = float(obj, tags::REPETITION_TIME).or_else(|| {
-        shared
-            .and_then(|g| item(g, tags::MR_TIMING_AND_RELATED_PARAMETERS_SEQUENCE))
+        group(tags::MR_TIMING_AND_RELATED_PARAMETERS_SEQUENCE)
             .and_then(|m| float(m, tags::REPETITION_TIME))
     });
     let default_window = match (
@@ -297,9 +360,13 @@ pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<Image
         first_float(obj, tags::WINDOW_WIDTH),
     ) {
         (Some(c), Some(w)) if w > 0.0 => Some((c, w)),
-        _ => shared
-            .and_then(|g| item(g, tags::FRAME_VOILUT_SEQUENCE))
-            .and_then(|v| Some((first_float(v, tags::WINDOW_CENTER)?, first_float(v, tags::WINDOW_WIDTH)?)))
+        _ => group(tags::FRAME_VOILUT_SEQUENCE)
+            .and_then(|v| {
+                Some((
+                    first_float(v, tags::WINDOW_CENTER)?,
+                    first_float(v, tags::WINDOW_WIDTH)?,
+                ))
+            })
             .filter(|(_, w)| *w > 0.0),
     };
 
@@ -308,7 +375,8 @@ pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<Image
         sop_instance_uid: text(obj, tags::SOP_INSTANCE_UID),
         series_instance_uid: text(obj, tags::SERIES_INSTANCE_UID),
         study_instance_uid: text(obj, tags::STUDY_INSTANCE_UID),
-        frame_of_reference_uid: Some(text(obj, tags::FRAME_OF_REFERENCE_UID)).filter(|s| !s.is_empty()),
+        frame_of_reference_uid: Some(text(obj, tags::FRAME_OF_REFERENCE_UID))
+            .filter(|s| !s.is_empty()),
         modality: text(obj, tags::MODALITY),
         series_description: text(obj, tags::SERIES_DESCRIPTION),
         series_number: int(obj, tags::SERIES_NUMBER),
@@ -341,12 +409,17 @@ pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<Image
 /// images, functional groups (per-frame overriding shared) for enhanced ones.
 fn frame_infos(obj: &InMemDicomObject, number_of_frames: u32) -> Vec<FrameInfo> {
     let classic_position = triple(obj, tags::IMAGE_POSITION_PATIENT);
-    let classic_orientation = six(obj, tags::IMAGE_ORIENTATION_PATIENT).and_then(Orientation::from_iop);
+    let classic_orientation =
+        six(obj, tags::IMAGE_ORIENTATION_PATIENT).and_then(Orientation::from_iop);
     let classic_rescale = rescale_of(obj);
     let shared = functional_group(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE, 0);
     (0..number_of_frames)
         .map(|frame| {
-            let per_frame = functional_group(obj, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE, frame as usize);
+            let per_frame = functional_group(
+                obj,
+                tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE,
+                frame as usize,
+            );
             let from_groups = |seq: Tag| {
                 per_frame
                     .and_then(|g| item(g, seq))
@@ -393,17 +466,57 @@ fn item(obj: &InMemDicomObject, seq: Tag) -> Option<&InMemDicomObject> {
     functional_group(obj, seq, 0)
 }
 
+/// The raw bytes of an element whose VR is UN (unknown), which some
+/// anonymisers and converters leave behind; `None` for any other VR.
+fn unknown_vr_bytes(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<u8>> {
+    let e = obj.element_opt(tag).ok()??;
+    (e.vr() == VR::UN).then(|| e.to_bytes().ok().map(|b| b.into_owned()))?
+}
+
+/// Text of an element; UN elements are read as the ASCII text their
+/// dictionary VR (a string VR for every tag read this way) implies.
 fn text(obj: &InMemDicomObject, tag: Tag) -> String {
+    let trim = |s: &str| {
+        s.trim_matches(|c: char| c.is_whitespace() || c == '\0')
+            .to_string()
+    };
+    if let Some(bytes) = unknown_vr_bytes(obj, tag) {
+        return trim(&String::from_utf8_lossy(&bytes));
+    }
     obj.element_opt(tag)
         .ok()
         .flatten()
-        .and_then(|e| e.to_str().ok().map(|s| s.trim_matches(|c: char| c.is_whitespace() || c == '\0').to_string()))
+        .and_then(|e| e.to_str().ok().map(|s| trim(&s)))
         .unwrap_or_default()
 }
 
 fn floats(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<f64>> {
-    let values = obj.element_opt(tag).ok()??.to_multi_float64().ok()?;
-    values.iter().all(|v| v.is_finite()).then_some(values)
+    let values = match unknown_vr_bytes(obj, tag) {
+        // DS values (decimal strings), the VR of every number read this way
+        // except EffectiveEchoTime (FD, binary little endian).
+        Some(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let parsed: Option<Vec<f64>> = text
+                .split('\\')
+                .map(|part| {
+                    part.trim_matches(|c: char| c.is_whitespace() || c == '\0')
+                        .parse()
+                        .ok()
+                })
+                .collect();
+            match parsed {
+                Some(v) => v,
+                None if bytes.len() % 8 == 0 => bytes
+                    .chunks_exact(8)
+                    .filter_map(|c| <[u8; 8]>::try_from(c).ok())
+                    .map(f64::from_le_bytes)
+                    .collect(),
+                None => return None,
+            }
+        }
+        None => obj.element_opt(tag).ok()??.to_multi_float64().ok()?,
+    };
+    (!values.is_empty() && values.iter().all(|v| v.is_finite())).then_some(values)
 }
 
 fn float(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
@@ -429,12 +542,22 @@ fn six(obj: &InMemDicomObject, tag: Tag) -> Option<[f64; 6]> {
     v.get(..6)?.try_into().ok()
 }
 
+/// An IS (integer string) attribute.
 fn int(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
+    if unknown_vr_bytes(obj, tag).is_some() {
+        return text(obj, tag).parse().ok();
+    }
     obj.element_opt(tag).ok()??.to_int::<i64>().ok()
 }
 
 /// A small unsigned attribute (US); an unreadable value is a reason to skip.
 fn uint(obj: &InMemDicomObject, tag: Tag) -> Result<Option<u16>, SkipReason> {
+    if let Some(bytes) = unknown_vr_bytes(obj, tag) {
+        // US in a UN element: two bytes, little endian (UN is only explicit VR LE).
+        return <[u8; 2]>::try_from(bytes.as_slice())
+            .map(|b| Some(u16::from_le_bytes(b)))
+            .map_err(|_| skip(format!("unreadable value of {tag}")));
+    }
     match obj.element_opt(tag).ok().flatten() {
         None => Ok(None),
         Some(e) => e
@@ -442,4 +565,88 @@ fn uint(obj: &InMemDicomObject, tag: Tag) -> Result<Option<u16>, SkipReason> {
             .map(Some)
             .map_err(|_| skip(format!("unreadable value of {tag}"))),
     }
+}
+
+/// Opens a file whose file meta group dicom-rs rejects (a value longer than
+/// the standard allows, as some vendors write): the group is walked by hand
+/// for the three UIDs that matter, and the data set after it is read normally.
+///
+/// Only explicit VR little endian meta groups (the only kind the standard
+/// allows) and non-deflated data sets are handled; anything else keeps the
+/// original error.
+pub fn open_with_lenient_meta(path: &Path) -> Result<DefaultDicomObject, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    if bytes.get(128..132) != Some(b"DICM".as_slice()) {
+        return Err("no DICM magic".into());
+    }
+    let mut at = 132usize;
+    let (mut ts_uid, mut sop_class, mut sop_instance) =
+        (String::new(), String::new(), String::new());
+    while let Some(head) = bytes.get(at..at + 8) {
+        let group = u16::from_le_bytes([head[0], head[1]]);
+        if group != 0x0002 {
+            break;
+        }
+        let element = u16::from_le_bytes([head[2], head[3]]);
+        let vr = [head[4], head[5]];
+        let long_form = matches!(
+            &vr,
+            b"OB"
+                | b"OW"
+                | b"OF"
+                | b"SQ"
+                | b"UT"
+                | b"UN"
+                | b"UC"
+                | b"UR"
+                | b"OD"
+                | b"OL"
+                | b"OV"
+                | b"SV"
+                | b"UV"
+        );
+        let (len, value_at) = if long_form {
+            let l = bytes.get(at + 8..at + 12).ok_or("meta group cut short")?;
+            (
+                u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize,
+                at + 12,
+            )
+        } else {
+            (usize::from(u16::from_le_bytes([head[6], head[7]])), at + 8)
+        };
+        let value = bytes
+            .get(value_at..value_at + len)
+            .ok_or("meta group cut short")?;
+        let text = String::from_utf8_lossy(value)
+            .trim_matches(|c: char| c.is_whitespace() || c == '\0')
+            .to_string();
+        match element {
+            0x0002 => sop_class = text,
+            0x0003 => sop_instance = text,
+            0x0010 => ts_uid = text,
+            _ => {}
+        }
+        at = value_at + len;
+    }
+    let ts = TransferSyntaxRegistry
+        .get(&ts_uid)
+        .ok_or_else(|| format!("unknown transfer syntax {ts_uid:?}"))?;
+    if !matches!(
+        ts.codec(),
+        dicom_encoding::transfer_syntax::Codec::None
+            | dicom_encoding::transfer_syntax::Codec::EncapsulatedPixelData(..)
+    ) {
+        return Err("deflated data set with a damaged meta group".into());
+    }
+    let data = bytes.get(at..).ok_or("no data set")?;
+    let dataset = contain_panics(|| InMemDicomObject::read_dataset_with_ts(data, ts))
+        .map_err(|crash| format!("damaged data set ({crash})"))?
+        .map_err(|e| error_chain(&e))?;
+    let meta = dicom_object::meta::FileMetaTableBuilder::new()
+        .transfer_syntax(ts_uid)
+        .media_storage_sop_class_uid(sop_class)
+        .media_storage_sop_instance_uid(sop_instance)
+        .build()
+        .map_err(|e| error_chain(&e))?;
+    Ok(dataset.with_exact_meta(meta))
 }

@@ -9,7 +9,9 @@ use std::time::Duration;
 use ndarray::Array3;
 use sha2::{Digest, Sha256};
 
-use super::decode::{OpenedObject, decode_frame, open_object};
+use super::decode::{
+    OpenedObject, check_encapsulated_end, contain_panics, decode_frame, open_object,
+};
 use super::scan::{Skipped, StackPlan};
 use crate::volume::{Geometry, SeriesMeta, StatsAccumulator, ValueStats, Volume};
 
@@ -73,13 +75,17 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
     let plane = format.pixels_per_frame();
     let n = plan.slices.len();
     if (n * plane) as u64 > MAX_VOXELS_PER_VOLUME {
-        return Err(LoadError::TooLarge { slices: n, rows: format.rows, columns: format.columns });
+        return Err(LoadError::TooLarge {
+            slices: n,
+            rows: format.rows,
+            columns: format.columns,
+        });
     }
     let mut buffer = vec![0i16; n * plane];
 
     // A multi-frame object is parsed once and shared by the workers.
     let shared_object: Option<OpenedObject> = if plan.files.len() == 1 && n > 1 {
-        match open_object(&first.path) {
+        match open_object(&first.path).and_then(|o| check_encapsulated_end(&o, first).map(|()| o)) {
             Ok(o) => Some(o),
             Err(reason) => {
                 return Err(LoadError::NothingDecoded(vec![Skipped {
@@ -102,7 +108,9 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
         let slice_stats: Mutex<Vec<Option<StatsAccumulator>>> = Mutex::new(vec![None; n]);
         let next = AtomicUsize::new(0);
         let offset = format.stored_offset();
-        let workers = std::thread::available_parallelism().map_or(2, |p| p.get()).min(n.max(1));
+        let workers = std::thread::available_parallelism()
+            .map_or(2, |p| p.get())
+            .min(n.max(1));
 
         let digest = {
             let (chunks, finished, failures, slice_stats, next) =
@@ -121,19 +129,26 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
                         let mut scratch = Vec::new();
                         loop {
                             let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(slice) = plan.slices.get(i) else { break };
+                            let Some(slice) = plan.slices.get(i) else {
+                                break;
+                            };
                             if options.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                                 break;
                             }
-                            let result = decode_slice(
-                                plan,
-                                i,
-                                slice.file,
-                                slice.frame.frame,
-                                shared_object,
-                                chunks,
-                                &mut scratch,
-                            );
+                            // A panic anywhere in decoding must not leave the
+                            // hasher waiting for this slice: contain it.
+                            let result = contain_panics(|| {
+                                decode_slice(
+                                    plan,
+                                    i,
+                                    slice.file,
+                                    slice.frame.frame,
+                                    shared_object,
+                                    chunks,
+                                    &mut scratch,
+                                )
+                            })
+                            .unwrap_or_else(|crash| Err(format!("decoding failed ({crash})")));
                             match result {
                                 Ok(()) => {
                                     let acc = chunk_stats(chunks, i, offset, slice.frame.rescale);
@@ -184,7 +199,11 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
     if !failures.is_empty() {
         let failed: Vec<usize> = failures.iter().map(|(i, _)| *i).collect();
         for (i, reason) in failures {
-            if let Some(path) = plan.slices.get(i).and_then(|s| plan.files.get(s.file)).map(|h| h.path.clone())
+            if let Some(path) = plan
+                .slices
+                .get(i)
+                .and_then(|s| plan.files.get(s.file))
+                .map(|h| h.path.clone())
                 && !skipped.iter().any(|s: &Skipped| s.path == path)
             {
                 skipped.push(Skipped { path, reason });
@@ -201,7 +220,9 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
             }
         }
         buffer.truncate(keep.len() * plane);
-        digest = options.hash.then(|| hash_buffer(&buffer, format.stored_offset(), plane));
+        digest = options
+            .hash
+            .then(|| hash_buffer(&buffer, format.stored_offset(), plane));
     }
 
     let mut stats = StatsAccumulator::default();
@@ -211,8 +232,15 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
         }
     }
     let kept_slices: Vec<_> = keep.iter().filter_map(|&i| plan.slices.get(i)).collect();
-    let voxels = Array3::from_shape_vec((kept_slices.len(), usize::from(format.rows), usize::from(format.columns)), buffer)
-        .map_err(|_| LoadError::Empty)?;
+    let voxels = Array3::from_shape_vec(
+        (
+            kept_slices.len(),
+            usize::from(format.rows),
+            usize::from(format.columns),
+        ),
+        buffer,
+    )
+    .map_err(|_| LoadError::Empty)?;
 
     let mut warnings = plan.warnings.clone();
     if !skipped.is_empty() {
@@ -225,7 +253,10 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
         pixel_spacing_mm: first.pixel_spacing_mm,
         orientation: kept_slices.first().and_then(|s| s.frame.orientation),
         slice_positions_mm: if kept_slices.iter().all(|s| s.frame.position.is_some()) {
-            kept_slices.iter().filter_map(|s| s.frame.position).collect()
+            kept_slices
+                .iter()
+                .filter_map(|s| s.frame.position)
+                .collect()
         } else {
             Vec::new()
         },
@@ -288,7 +319,9 @@ fn decode_slice(
 ) -> Result<(), String> {
     let header = plan.files.get(file).ok_or("internal: missing file")?;
     let slot = chunks.get(i).ok_or("internal: missing slice")?;
-    let mut guard = slot.lock().map_err(|_| "internal: poisoned slice".to_string())?;
+    let mut guard = slot
+        .lock()
+        .map_err(|_| "internal: poisoned slice".to_string())?;
     let dest = guard.as_deref_mut().ok_or("internal: slice taken")?;
     decode_frame(header, frame, shared_object, dest, scratch).map_err(|r| r.0)
 }
@@ -356,8 +389,10 @@ pub fn hash_buffer(values: &[i16], offset: i32, plane: usize) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }

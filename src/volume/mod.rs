@@ -212,7 +212,10 @@ impl Volume {
 
     /// The rescale of a slice (identity if out of range).
     pub fn slice_rescale(&self, slice: usize) -> Rescale {
-        self.rescale.get(slice).copied().unwrap_or(Rescale::IDENTITY)
+        self.rescale
+            .get(slice)
+            .copied()
+            .unwrap_or(Rescale::IDENTITY)
     }
 
     /// The stored value of a voxel, `None` outside the volume.
@@ -265,7 +268,12 @@ impl StatsAccumulator {
         let stored_sum = sum as f64 + f64::from(stored_offset) * n as f64;
         let a = rescale.apply(f64::from(i32::from(lo) + stored_offset));
         let b = rescale.apply(f64::from(i32::from(hi) + stored_offset));
-        self.merge_parts(a.min(b), a.max(b), rescale.slope * stored_sum + rescale.intercept * n as f64, n);
+        self.merge_parts(
+            a.min(b),
+            a.max(b),
+            rescale.slope * stored_sum + rescale.intercept * n as f64,
+            n,
+        );
     }
 
     fn merge_parts(&mut self, min: f64, max: f64, sum: f64, count: u64) {
@@ -330,7 +338,14 @@ mod tests {
         let s = acc.finish().unwrap();
         assert_eq!((s.min, s.max), (0.0, 65535.0));
         let mut acc = StatsAccumulator::default();
-        acc.add_slice(&[0, 10], 0, Rescale { slope: -2.0, intercept: 1.0 });
+        acc.add_slice(
+            &[0, 10],
+            0,
+            Rescale {
+                slope: -2.0,
+                intercept: 1.0,
+            },
+        );
         let s = acc.finish().unwrap();
         assert_eq!((s.min, s.max, s.mean), (-19.0, 1.0, -9.0));
     }
@@ -356,15 +371,30 @@ pub struct Window {
 
 impl Window {
     /// CT soft tissue 400/40.
-    pub const SOFT_TISSUE: Window = Window { center: 40.0, width: 400.0 };
+    pub const SOFT_TISSUE: Window = Window {
+        center: 40.0,
+        width: 400.0,
+    };
     /// CT lung 1500/−600.
-    pub const LUNG: Window = Window { center: -600.0, width: 1500.0 };
+    pub const LUNG: Window = Window {
+        center: -600.0,
+        width: 1500.0,
+    };
     /// CT bone 1800/400.
-    pub const BONE: Window = Window { center: 400.0, width: 1800.0 };
+    pub const BONE: Window = Window {
+        center: 400.0,
+        width: 1800.0,
+    };
     /// CT liver 150/30.
-    pub const LIVER: Window = Window { center: 30.0, width: 150.0 };
+    pub const LIVER: Window = Window {
+        center: 30.0,
+        width: 150.0,
+    };
     /// CT brain 80/40.
-    pub const BRAIN: Window = Window { center: 40.0, width: 80.0 };
+    pub const BRAIN: Window = Window {
+        center: 40.0,
+        width: 80.0,
+    };
 }
 
 /// Maps one slice to 8-bit grey levels through `window` (linear, DICOM-style
