@@ -61,7 +61,10 @@ impl NadirApp {
         self.workspace = Workspace::default();
         match LoadJob::start(folder) {
             Ok(job) => self.job = Some(job),
-            Err(e) => self.workspace.errors.push(format!("{}: {e}", folder.display())),
+            Err(e) => self
+                .workspace
+                .errors
+                .push(format!("{}: {e}", folder.display())),
         }
     }
 
@@ -98,7 +101,14 @@ impl NadirApp {
 impl eframe::App for NadirApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_job(ctx);
-        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect());
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
         if let Some(path) = dropped.into_iter().next() {
             self.open_folder(&path);
         }

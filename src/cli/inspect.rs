@@ -23,7 +23,8 @@ pub struct InspectArgs {
 
 /// Scans, loads every series in turn (one volume in memory at a time) and reports.
 pub fn inspect(args: &InspectArgs) -> anyhow::Result<InspectReport> {
-    let scan = dicom::scan(&args.dir).with_context(|| format!("cannot read {}", args.dir.display()))?;
+    let scan =
+        dicom::scan(&args.dir).with_context(|| format!("cannot read {}", args.dir.display()))?;
     let mut report = InspectReport {
         skipped: scan.skipped.iter().map(SkippedEntry::from).collect(),
         ..Default::default()
@@ -38,8 +39,12 @@ pub fn inspect(args: &InspectArgs) -> anyhow::Result<InspectReport> {
             .and_then(|h| h.spacing_between_slices_mm.or(h.slice_thickness_mm));
         match dicom::load_stack(plan, &options) {
             Ok(loaded) => {
-                report.skipped.extend(loaded.skipped.iter().map(SkippedEntry::from));
-                report.series.push(SeriesSummary::from_loaded(&loaded, fallback_spacing));
+                report
+                    .skipped
+                    .extend(loaded.skipped.iter().map(SkippedEntry::from));
+                report
+                    .series
+                    .push(SeriesSummary::from_loaded(&loaded, fallback_spacing));
             }
             Err(LoadError::NothingDecoded(skipped)) => {
                 let mut reported: Vec<&std::path::Path> = Vec::new();
@@ -78,7 +83,11 @@ pub fn run(args: &InspectArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyh
     let report = inspect(args)?;
     for s in &report.series {
         for w in &s.warnings {
-            writeln!(err, "warning: series {} ({}): {w}", s.series_instance_uid, s.series_description)?;
+            writeln!(
+                err,
+                "warning: series {} ({}): {w}",
+                s.series_instance_uid, s.series_description
+            )?;
         }
     }
     if args.json {
@@ -100,7 +109,9 @@ fn write_table(report: &InspectReport, out: &mut dyn Write) -> anyhow::Result<()
         let spacing = s
             .pixel_spacing_mm
             .map_or("-".to_string(), |[r, c]| format!("{r:.3}x{c:.3}"));
-        let slice = s.slice_spacing_mm.map_or("-".to_string(), |v| format!("{v:.3}"));
+        let slice = s
+            .slice_spacing_mm
+            .map_or("-".to_string(), |v| format!("{v:.3}"));
         let num = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
         writeln!(
             out,

@@ -33,7 +33,11 @@ impl Normalizer {
     pub fn new(format: &PixelFormat) -> Self {
         let bits_stored = format.bits_stored.clamp(1, 16);
         Normalizer {
-            mask: if bits_stored >= 16 { u16::MAX } else { (1u16 << bits_stored) - 1 },
+            mask: if bits_stored >= 16 {
+                u16::MAX
+            } else {
+                (1u16 << bits_stored) - 1
+            },
             bits_stored,
             signed: format.signed,
             flip_sign_bit: format.stored_offset() != 0,
@@ -78,7 +82,9 @@ pub fn decode_frame(
 ) -> Result<(), SkipReason> {
     let format = header.format;
     if dest.len() != format.pixels_per_frame() {
-        return Err(SkipReason("internal: destination does not match the frame size".into()));
+        return Err(SkipReason(
+            "internal: destination does not match the frame size".into(),
+        ));
     }
     let normalizer = Normalizer::new(&format);
     if object.is_none()
@@ -108,8 +114,7 @@ pub fn decode_frame(
 fn read_native_tail(header: &ImageHeader, dest: &mut [i16]) -> Result<bool, SkipReason> {
     let format = header.format;
     let value_len = format.bytes_per_frame() as u64;
-    let mut file = File::open(&header.path)
-        .map_err(|e| SkipReason(format!("cannot open: {e}")))?;
+    let mut file = File::open(&header.path).map_err(|e| SkipReason(format!("cannot open: {e}")))?;
     let file_len = file
         .metadata()
         .map_err(|e| SkipReason(format!("cannot stat: {e}")))?
@@ -208,7 +213,10 @@ fn decode_from_object(
                 .get(&header.encoding.transfer_syntax_uid)
                 .ok_or_else(|| SkipReason("unknown transfer syntax".into()))?;
             let reader = ts.pixel_data_reader().ok_or_else(|| {
-                SkipReason(format!("no decoder for {}", header.encoding.transfer_syntax_name))
+                SkipReason(format!(
+                    "no decoder for {}",
+                    header.encoding.transfer_syntax_name
+                ))
             })?;
             scratch.clear();
             reader.decode_frame(object, frame, scratch).map_err(|e| {
@@ -246,7 +254,11 @@ fn copy_samples(
     if format.bits_allocated == 16 {
         for (d, pair) in dest.iter_mut().zip(samples.chunks_exact(2)) {
             let raw = [pair[0], pair[1]];
-            let w = if big_endian { u16::from_be_bytes(raw) } else { u16::from_le_bytes(raw) };
+            let w = if big_endian {
+                u16::from_be_bytes(raw)
+            } else {
+                u16::from_le_bytes(raw)
+            };
             *d = normalizer.apply(w);
         }
     } else {

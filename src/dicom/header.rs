@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
+use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
 use dicom_object::{DefaultDicomObject, InMemDicomObject, OpenFileOptions};
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
-use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
 
 use crate::geom::{Orientation, Vec3};
 use crate::volume::{PatientIdentity, Photometric, Rescale};
@@ -172,7 +172,10 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// Extracts an [`ImageHeader`] from an already opened object.
-pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<ImageHeader, SkipReason> {
+pub fn header_from_object(
+    path: &Path,
+    obj: &DefaultDicomObject,
+) -> Result<ImageHeader, SkipReason> {
     let meta = obj.meta();
     if meta.media_storage_sop_class_uid() == DICOMDIR_SOP_CLASS {
         return Err(skip("DICOMDIR (a directory index, not an image)"));
@@ -211,7 +214,9 @@ pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<Image
     }
     let bits_allocated = uint(obj, tags::BITS_ALLOCATED)?.unwrap_or(16);
     if bits_allocated != 8 && bits_allocated != 16 {
-        return Err(skip(format!("BitsAllocated {bits_allocated} is not supported (8 or 16)")));
+        return Err(skip(format!(
+            "BitsAllocated {bits_allocated} is not supported (8 or 16)"
+        )));
     }
     let bits_stored = uint(obj, tags::BITS_STORED)?.unwrap_or(bits_allocated);
     if bits_stored == 0 || bits_stored > bits_allocated {
@@ -236,9 +241,8 @@ pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<Image
             if raw.is_empty() {
                 1
             } else {
-                raw.parse::<u32>().map_err(|_| {
-                    skip(format!("NumberOfFrames {raw:?} is not a whole number"))
-                })?
+                raw.parse::<u32>()
+                    .map_err(|_| skip(format!("NumberOfFrames {raw:?} is not a whole number")))?
             }
         }
     };
@@ -299,7 +303,12 @@ pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<Image
         (Some(c), Some(w)) if w > 0.0 => Some((c, w)),
         _ => shared
             .and_then(|g| item(g, tags::FRAME_VOILUT_SEQUENCE))
-            .and_then(|v| Some((first_float(v, tags::WINDOW_CENTER)?, first_float(v, tags::WINDOW_WIDTH)?)))
+            .and_then(|v| {
+                Some((
+                    first_float(v, tags::WINDOW_CENTER)?,
+                    first_float(v, tags::WINDOW_WIDTH)?,
+                ))
+            })
             .filter(|(_, w)| *w > 0.0),
     };
 
@@ -308,7 +317,8 @@ pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<Image
         sop_instance_uid: text(obj, tags::SOP_INSTANCE_UID),
         series_instance_uid: text(obj, tags::SERIES_INSTANCE_UID),
         study_instance_uid: text(obj, tags::STUDY_INSTANCE_UID),
-        frame_of_reference_uid: Some(text(obj, tags::FRAME_OF_REFERENCE_UID)).filter(|s| !s.is_empty()),
+        frame_of_reference_uid: Some(text(obj, tags::FRAME_OF_REFERENCE_UID))
+            .filter(|s| !s.is_empty()),
         modality: text(obj, tags::MODALITY),
         series_description: text(obj, tags::SERIES_DESCRIPTION),
         series_number: int(obj, tags::SERIES_NUMBER),
@@ -341,12 +351,17 @@ pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<Image
 /// images, functional groups (per-frame overriding shared) for enhanced ones.
 fn frame_infos(obj: &InMemDicomObject, number_of_frames: u32) -> Vec<FrameInfo> {
     let classic_position = triple(obj, tags::IMAGE_POSITION_PATIENT);
-    let classic_orientation = six(obj, tags::IMAGE_ORIENTATION_PATIENT).and_then(Orientation::from_iop);
+    let classic_orientation =
+        six(obj, tags::IMAGE_ORIENTATION_PATIENT).and_then(Orientation::from_iop);
     let classic_rescale = rescale_of(obj);
     let shared = functional_group(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE, 0);
     (0..number_of_frames)
         .map(|frame| {
-            let per_frame = functional_group(obj, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE, frame as usize);
+            let per_frame = functional_group(
+                obj,
+                tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE,
+                frame as usize,
+            );
             let from_groups = |seq: Tag| {
                 per_frame
                     .and_then(|g| item(g, seq))
@@ -397,7 +412,12 @@ fn text(obj: &InMemDicomObject, tag: Tag) -> String {
     obj.element_opt(tag)
         .ok()
         .flatten()
-        .and_then(|e| e.to_str().ok().map(|s| s.trim_matches(|c: char| c.is_whitespace() || c == '\0').to_string()))
+        .and_then(|e| {
+            e.to_str().ok().map(|s| {
+                s.trim_matches(|c: char| c.is_whitespace() || c == '\0')
+                    .to_string()
+            })
+        })
         .unwrap_or_default()
 }
 

@@ -73,7 +73,11 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
     let plane = format.pixels_per_frame();
     let n = plan.slices.len();
     if (n * plane) as u64 > MAX_VOXELS_PER_VOLUME {
-        return Err(LoadError::TooLarge { slices: n, rows: format.rows, columns: format.columns });
+        return Err(LoadError::TooLarge {
+            slices: n,
+            rows: format.rows,
+            columns: format.columns,
+        });
     }
     let mut buffer = vec![0i16; n * plane];
 
@@ -102,7 +106,9 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
         let slice_stats: Mutex<Vec<Option<StatsAccumulator>>> = Mutex::new(vec![None; n]);
         let next = AtomicUsize::new(0);
         let offset = format.stored_offset();
-        let workers = std::thread::available_parallelism().map_or(2, |p| p.get()).min(n.max(1));
+        let workers = std::thread::available_parallelism()
+            .map_or(2, |p| p.get())
+            .min(n.max(1));
 
         let digest = {
             let (chunks, finished, failures, slice_stats, next) =
@@ -121,7 +127,9 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
                         let mut scratch = Vec::new();
                         loop {
                             let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(slice) = plan.slices.get(i) else { break };
+                            let Some(slice) = plan.slices.get(i) else {
+                                break;
+                            };
                             if options.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                                 break;
                             }
@@ -184,7 +192,11 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
     if !failures.is_empty() {
         let failed: Vec<usize> = failures.iter().map(|(i, _)| *i).collect();
         for (i, reason) in failures {
-            if let Some(path) = plan.slices.get(i).and_then(|s| plan.files.get(s.file)).map(|h| h.path.clone())
+            if let Some(path) = plan
+                .slices
+                .get(i)
+                .and_then(|s| plan.files.get(s.file))
+                .map(|h| h.path.clone())
                 && !skipped.iter().any(|s: &Skipped| s.path == path)
             {
                 skipped.push(Skipped { path, reason });
@@ -201,7 +213,9 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
             }
         }
         buffer.truncate(keep.len() * plane);
-        digest = options.hash.then(|| hash_buffer(&buffer, format.stored_offset(), plane));
+        digest = options
+            .hash
+            .then(|| hash_buffer(&buffer, format.stored_offset(), plane));
     }
 
     let mut stats = StatsAccumulator::default();
@@ -211,8 +225,15 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
         }
     }
     let kept_slices: Vec<_> = keep.iter().filter_map(|&i| plan.slices.get(i)).collect();
-    let voxels = Array3::from_shape_vec((kept_slices.len(), usize::from(format.rows), usize::from(format.columns)), buffer)
-        .map_err(|_| LoadError::Empty)?;
+    let voxels = Array3::from_shape_vec(
+        (
+            kept_slices.len(),
+            usize::from(format.rows),
+            usize::from(format.columns),
+        ),
+        buffer,
+    )
+    .map_err(|_| LoadError::Empty)?;
 
     let mut warnings = plan.warnings.clone();
     if !skipped.is_empty() {
@@ -225,7 +246,10 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
         pixel_spacing_mm: first.pixel_spacing_mm,
         orientation: kept_slices.first().and_then(|s| s.frame.orientation),
         slice_positions_mm: if kept_slices.iter().all(|s| s.frame.position.is_some()) {
-            kept_slices.iter().filter_map(|s| s.frame.position).collect()
+            kept_slices
+                .iter()
+                .filter_map(|s| s.frame.position)
+                .collect()
         } else {
             Vec::new()
         },
@@ -288,7 +312,9 @@ fn decode_slice(
 ) -> Result<(), String> {
     let header = plan.files.get(file).ok_or("internal: missing file")?;
     let slot = chunks.get(i).ok_or("internal: missing slice")?;
-    let mut guard = slot.lock().map_err(|_| "internal: poisoned slice".to_string())?;
+    let mut guard = slot
+        .lock()
+        .map_err(|_| "internal: poisoned slice".to_string())?;
     let dest = guard.as_deref_mut().ok_or("internal: slice taken")?;
     decode_frame(header, frame, shared_object, dest, scratch).map_err(|r| r.0)
 }
@@ -356,8 +382,10 @@ pub fn hash_buffer(values: &[i16], offset: i32, plane: usize) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }

@@ -80,7 +80,9 @@ pub fn list_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            let Ok(kind) = entry.file_type() else { continue };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
             if kind.is_dir() {
                 dirs.push(path);
             } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
@@ -160,9 +162,9 @@ fn split_series(headers: Vec<ImageHeader>) -> Vec<StackPlan> {
                 _ => false,
             };
             same_orientation
-                && members
-                    .first()
-                    .is_some_and(|m| m.format == header.format && m.photometric == header.photometric)
+                && members.first().is_some_and(|m| {
+                    m.format == header.format && m.photometric == header.photometric
+                })
         });
         match slot {
             Some((_, members)) => members.push(header),
@@ -212,7 +214,12 @@ fn build_stack(files: Vec<ImageHeader>) -> StackPlan {
                 slices.last().and_then(|s| s.frame.position),
             ) && let Some(direction) = (last - first).normalized()
             {
-                let angle = direction.dot(normal).abs().clamp(0.0, 1.0).acos().to_degrees();
+                let angle = direction
+                    .dot(normal)
+                    .abs()
+                    .clamp(0.0, 1.0)
+                    .acos()
+                    .to_degrees();
                 if angle > 0.01 {
                     warnings.push(format!(
                         "gantry tilt or sheared stack: slices advance {angle:.2}° off the slice normal \
@@ -253,7 +260,10 @@ fn check_spacing(depths: &[f64], warnings: &mut Vec<String>) {
              (echoes, phases or repeats)"
         ));
     }
-    let spacing: Vec<f64> = gaps.into_iter().filter(|g| g.abs() >= SAME_POSITION_MM).collect();
+    let spacing: Vec<f64> = gaps
+        .into_iter()
+        .filter(|g| g.abs() >= SAME_POSITION_MM)
+        .collect();
     let min = spacing.iter().copied().fold(f64::INFINITY, f64::min);
     let max = spacing.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if spacing.len() > 1 && max - min > UNEVEN_SPACING_MM {

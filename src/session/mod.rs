@@ -3,9 +3,9 @@
 //! is testable without a window.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
-use std::sync::Arc;
 
 use crate::dicom::{self, LoadOptions, LoadedSeries, Skipped};
 use crate::volume::{Volume, Window};
@@ -203,10 +203,18 @@ pub fn percentile_window(volume: &Volume, low: f64, high: f64) -> Option<Window>
         .iter()
         .enumerate()
         .step_by(step)
-        .map(|(i, &v)| volume.slice_rescale(i / plane).apply(f64::from(i32::from(v) + volume.stored_offset)))
+        .map(|(i, &v)| {
+            volume
+                .slice_rescale(i / plane)
+                .apply(f64::from(i32::from(v) + volume.stored_offset))
+        })
         .collect();
     values.sort_by(f64::total_cmp);
-    let at = |q: f64| values.get(((values.len() - 1) as f64 * q).round() as usize).copied();
+    let at = |q: f64| {
+        values
+            .get(((values.len() - 1) as f64 * q).round() as usize)
+            .copied()
+    };
     let (lo, hi) = (at(low)?, at(high)?);
     let width = (hi - lo).max(1.0);
     Some(Window {
@@ -285,9 +293,12 @@ impl Workspace {
     pub fn add_series(&mut self, loaded: LoadedSeries) {
         let view = ViewState::initial(&loaded.volume);
         self.skipped.extend(loaded.skipped.iter().cloned());
-        let selected_uid = self.selected_entry().map(|e| e.loaded.volume.meta.series_instance_uid.clone());
+        let selected_uid = self
+            .selected_entry()
+            .map(|e| e.loaded.volume.meta.series_instance_uid.clone());
         self.series.push(SeriesEntry { loaded, view });
-        self.series.sort_by(|a, b| series_order(a).cmp(&series_order(b)));
+        self.series
+            .sort_by(|a, b| series_order(a).cmp(&series_order(b)));
         self.selected = match selected_uid {
             Some(uid) => self
                 .series
@@ -383,7 +394,11 @@ fn series_order(e: &SeriesEntry) -> (String, String, i64, String) {
 
 fn patient_key(volume: &Volume) -> String {
     let p = &volume.meta.patient;
-    if p.id.is_empty() { p.name.clone() } else { p.id.clone() }
+    if p.id.is_empty() {
+        p.name.clone()
+    } else {
+        p.id.clone()
+    }
 }
 
 /// Days since 1970-01-01 of a DICOM date (YYYYMMDD), `None` if it does not parse.
@@ -415,7 +430,12 @@ mod tests {
     #[test]
     fn day_numbers() {
         assert_eq!(day_number("19700101"), Some(0));
-        assert_eq!(day_number("20240301").zip(day_number("20240101")).map(|(a, b)| a - b), Some(60));
+        assert_eq!(
+            day_number("20240301")
+                .zip(day_number("20240101"))
+                .map(|(a, b)| a - b),
+            Some(60)
+        );
         assert_eq!(day_number("2024-03-01"), None);
         assert_eq!(day_number("20241301"), None);
     }

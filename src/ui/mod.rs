@@ -16,7 +16,11 @@ pub struct UiState {
 }
 
 /// The whole workstation: menu, series browser, viewport, status bar.
-pub fn workstation_ui(ui: &mut egui::Ui, workspace: &Workspace, state: &mut UiState) -> Vec<Command> {
+pub fn workstation_ui(
+    ui: &mut egui::Ui,
+    workspace: &Workspace,
+    state: &mut UiState,
+) -> Vec<Command> {
     let mut commands = Vec::new();
     egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, &mut commands));
     egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, workspace));
@@ -35,7 +39,11 @@ pub fn workstation_ui(ui: &mut egui::Ui, workspace: &Workspace, state: &mut UiSt
                     } else {
                         "No images. File ▸ Open folder… or drop a folder here."
                     };
-                    ui.label(egui::RichText::new(text).color(egui::Color32::GRAY).size(18.0));
+                    ui.label(
+                        egui::RichText::new(text)
+                            .color(egui::Color32::GRAY)
+                            .size(18.0),
+                    );
                 });
             }
         });
@@ -104,7 +112,11 @@ fn browser_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Comma
             for (n, tp) in patient.timepoints.iter().enumerate() {
                 let label = match (n, tp.day) {
                     (0, _) => format!("Baseline · {}", pretty_date(&tp.study_date)),
-                    (_, Some(day)) => format!("Day {day} (week {:.0}) · {}", day as f64 / 7.0, pretty_date(&tp.study_date)),
+                    (_, Some(day)) => format!(
+                        "Day {day} (week {:.0}) · {}",
+                        day as f64 / 7.0,
+                        pretty_date(&tp.study_date)
+                    ),
                     _ => pretty_date(&tp.study_date),
                 };
                 egui::CollapsingHeader::new(egui::RichText::new(label).strong())
@@ -112,15 +124,24 @@ fn browser_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Comma
                     .default_open(true)
                     .show(ui, |ui| {
                         for &i in &tp.series {
-                            let Some(entry) = workspace.series.get(i) else { continue };
+                            let Some(entry) = workspace.series.get(i) else {
+                                continue;
+                            };
                             let v = &entry.loaded.volume;
                             let text = format!(
                                 "{}  {}  ({} sl)",
                                 v.meta.modality,
-                                if v.meta.series_description.is_empty() { "(no description)" } else { &v.meta.series_description },
+                                if v.meta.series_description.is_empty() {
+                                    "(no description)"
+                                } else {
+                                    &v.meta.series_description
+                                },
                                 v.slices()
                             );
-                            if ui.selectable_label(workspace.selected == Some(i), text).clicked() {
+                            if ui
+                                .selectable_label(workspace.selected == Some(i), text)
+                                .clicked()
+                            {
                                 commands.push(Command::Select(i));
                             }
                         }

@@ -35,7 +35,10 @@ impl SliceTexture {
             let image = egui::ColorImage::from_gray([v.columns(), v.rows()], &self.grey);
             match &mut self.handle {
                 Some(h) => h.set(image, egui::TextureOptions::LINEAR),
-                None => self.handle = Some(ctx.load_texture("slice", image, egui::TextureOptions::LINEAR)),
+                None => {
+                    self.handle =
+                        Some(ctx.load_texture("slice", image, egui::TextureOptions::LINEAR))
+                }
             }
             self.uploads += 1;
             self.key = Some(key);
@@ -48,16 +51,27 @@ impl SliceTexture {
 fn physical_size(entry: &SeriesEntry) -> Vec2 {
     let v = &entry.loaded.volume;
     let [row_mm, col_mm] = v.geometry.pixel_spacing_mm.unwrap_or([1.0, 1.0]);
-    Vec2::new((v.columns() as f64 * col_mm) as f32, (v.rows() as f64 * row_mm) as f32)
+    Vec2::new(
+        (v.columns() as f64 * col_mm) as f32,
+        (v.rows() as f64 * row_mm) as f32,
+    )
 }
 
 /// Draws the viewport for `entry` and turns gestures into commands.
-pub fn viewport_ui(ui: &mut egui::Ui, entry: &SeriesEntry, texture: &mut SliceTexture, commands: &mut Vec<Command>) {
+pub fn viewport_ui(
+    ui: &mut egui::Ui,
+    entry: &SeriesEntry,
+    texture: &mut SliceTexture,
+    commands: &mut Vec<Command>,
+) {
     let v = &entry.loaded.volume;
     let view = entry.view;
     let available = ui.available_rect_before_wrap();
     let bar_width = 14.0;
-    let image_area = Rect::from_min_max(available.min, Pos2::new(available.max.x - bar_width, available.max.y));
+    let image_area = Rect::from_min_max(
+        available.min,
+        Pos2::new(available.max.x - bar_width, available.max.y),
+    );
     let response = ui.allocate_rect(image_area, Sense::click_and_drag());
 
     let size = physical_size(entry);
@@ -76,10 +90,24 @@ pub fn viewport_ui(ui: &mut egui::Ui, entry: &SeriesEntry, texture: &mut SliceTe
     }
     overlay_ui(ui, image_area, entry, scale / fit);
     input_ui(ui, &response, entry, commands);
-    scrollbar_ui(ui, Rect::from_min_max(Pos2::new(available.max.x - bar_width, available.min.y), available.max), view.slice, v.slices(), commands);
+    scrollbar_ui(
+        ui,
+        Rect::from_min_max(
+            Pos2::new(available.max.x - bar_width, available.min.y),
+            available.max,
+        ),
+        view.slice,
+        v.slices(),
+        commands,
+    );
 }
 
-fn input_ui(ui: &egui::Ui, response: &egui::Response, entry: &SeriesEntry, commands: &mut Vec<Command>) {
+fn input_ui(
+    ui: &egui::Ui,
+    response: &egui::Response,
+    entry: &SeriesEntry,
+    commands: &mut Vec<Command>,
+) {
     let view = entry.view;
     if response.hovered() {
         let (scroll, zoom_modifier) = ui.input(|i| (i.smooth_scroll_delta.y, i.modifiers.command));
@@ -135,7 +163,13 @@ fn input_ui(ui: &egui::Ui, response: &egui::Response, entry: &SeriesEntry, comma
     });
 }
 
-fn scrollbar_ui(ui: &mut egui::Ui, rect: Rect, slice: usize, slices: usize, commands: &mut Vec<Command>) {
+fn scrollbar_ui(
+    ui: &mut egui::Ui,
+    rect: Rect,
+    slice: usize,
+    slices: usize,
+    commands: &mut Vec<Command>,
+) {
     if slices < 2 {
         return;
     }
@@ -146,7 +180,10 @@ fn scrollbar_ui(ui: &mut egui::Ui, rect: Rect, slice: usize, slices: usize, comm
     let thumb_h = (rect.height() / slices as f32).max(12.0);
     let y = rect.min.y + frac * (rect.height() - thumb_h);
     painter.rect_filled(
-        Rect::from_min_size(Pos2::new(rect.min.x + 2.0, y), Vec2::new(rect.width() - 4.0, thumb_h)),
+        Rect::from_min_size(
+            Pos2::new(rect.min.x + 2.0, y),
+            Vec2::new(rect.width() - 4.0, thumb_h),
+        ),
         3.0,
         Color32::from_gray(140),
     );
@@ -175,7 +212,9 @@ fn overlay_ui(ui: &egui::Ui, area: Rect, entry: &SeriesEntry, zoom: f32) {
     let top_right = format!(
         "{} {}\n{}\n{}×{}",
         meta.modality,
-        meta.series_number.map(|n| format!("#{n}")).unwrap_or_default(),
+        meta.series_number
+            .map(|n| format!("#{n}"))
+            .unwrap_or_default(),
         meta.series_description,
         v.columns(),
         v.rows()
@@ -190,14 +229,47 @@ fn overlay_ui(ui: &egui::Ui, area: Rect, entry: &SeriesEntry, zoom: f32) {
         Some([r, c]) => format!("{c:.2}×{r:.2} mm px"),
         None => "no pixel spacing: px only".to_string(),
     };
-    let bottom_left = format!("Im {}/{}{}\n{}", view.slice + 1, v.slices(), position, spacing);
-    let bottom_right = format!("W {:.0} L {:.0}\nZoom {:.0}%", view.window.width, view.window.center, zoom * 100.0);
+    let bottom_left = format!(
+        "Im {}/{}{}\n{}",
+        view.slice + 1,
+        v.slices(),
+        position,
+        spacing
+    );
+    let bottom_right = format!(
+        "W {:.0} L {:.0}\nZoom {:.0}%",
+        view.window.width,
+        view.window.center,
+        zoom * 100.0
+    );
     let shadowed = |pos: Pos2, align: egui::Align2, text: String| {
-        painter.text(pos + Vec2::splat(1.0), align, &text, font.clone(), Color32::BLACK);
+        painter.text(
+            pos + Vec2::splat(1.0),
+            align,
+            &text,
+            font.clone(),
+            Color32::BLACK,
+        );
         painter.text(pos, align, text, font.clone(), color);
     };
-    shadowed(area.left_top() + Vec2::splat(margin), egui::Align2::LEFT_TOP, top_left);
-    shadowed(area.right_top() + Vec2::new(-margin, margin), egui::Align2::RIGHT_TOP, top_right);
-    shadowed(area.left_bottom() + Vec2::new(margin, -margin), egui::Align2::LEFT_BOTTOM, bottom_left);
-    shadowed(area.right_bottom() + Vec2::new(-margin, -margin), egui::Align2::RIGHT_BOTTOM, bottom_right);
+    shadowed(
+        area.left_top() + Vec2::splat(margin),
+        egui::Align2::LEFT_TOP,
+        top_left,
+    );
+    shadowed(
+        area.right_top() + Vec2::new(-margin, margin),
+        egui::Align2::RIGHT_TOP,
+        top_right,
+    );
+    shadowed(
+        area.left_bottom() + Vec2::new(margin, -margin),
+        egui::Align2::LEFT_BOTTOM,
+        bottom_left,
+    );
+    shadowed(
+        area.right_bottom() + Vec2::new(-margin, -margin),
+        egui::Align2::RIGHT_BOTTOM,
+        bottom_right,
+    );
 }

@@ -6,6 +6,8 @@
 //! stored values makes the pixel fingerprint exact and halves memory against
 //! `f32`; the rescale is an affine map, so windowing and statistics stay cheap.
 
+pub mod plane;
+
 use ndarray::Array3;
 use serde::Serialize;
 
@@ -79,6 +81,55 @@ impl Geometry {
                 + orientation.row * (column * column_spacing)
                 + orientation.column * (row * row_spacing),
         )
+    }
+
+    /// Voxel indices `[column, row, slice]` (fractional) of a patient point:
+    /// the inverse of [`Geometry::patient_from_voxel`]. The slice index is
+    /// interpolated between the two slices whose positions along the normal
+    /// bracket the point (extrapolated beyond the ends). `None` when the
+    /// geometry is incomplete or slices do not advance along the normal.
+    pub fn voxel_from_patient(&self, point: Vec3) -> Option<[f64; 3]> {
+        let [row_spacing, column_spacing] = self.pixel_spacing_mm?;
+        let orientation = self.orientation?;
+        let normal = orientation.normal();
+        let depth = point.dot(normal);
+        let n = self.slice_positions_mm.len();
+        let slice = match n {
+            0 => return None,
+            1 => 0.0,
+            _ => {
+                let along: Vec<f64> = self
+                    .slice_positions_mm
+                    .iter()
+                    .map(|p| p.dot(normal))
+                    .collect();
+                let ascending = along.last()? >= along.first()?;
+                // first bracket [i, i + 1] that contains depth, else the end pair
+                let mut lower = if ascending == (depth < *along.first()?) {
+                    0
+                } else {
+                    n - 2
+                };
+                for i in 0..n - 1 {
+                    let (a, b) = (*along.get(i)?, *along.get(i + 1)?);
+                    if (a.min(b)..=a.max(b)).contains(&depth) {
+                        lower = i;
+                        break;
+                    }
+                }
+                let (a, b) = (*along.get(lower)?, *along.get(lower + 1)?);
+                if (b - a).abs() < 1e-9 {
+                    return None;
+                }
+                lower as f64 + (depth - a) / (b - a)
+            }
+        };
+        let origin = self.slice_origin(slice.clamp(0.0, (n - 1) as f64))?;
+        let offset = point - origin;
+        // extrapolate the origin beyond the ends along the normal
+        let column = offset.dot(orientation.row) / column_spacing;
+        let row = offset.dot(orientation.column) / row_spacing;
+        Some([column, row, slice])
     }
 
     /// Position of pixel (0, 0) of a possibly fractional slice index, by linear
@@ -212,7 +263,10 @@ impl Volume {
 
     /// The rescale of a slice (identity if out of range).
     pub fn slice_rescale(&self, slice: usize) -> Rescale {
-        self.rescale.get(slice).copied().unwrap_or(Rescale::IDENTITY)
+        self.rescale
+            .get(slice)
+            .copied()
+            .unwrap_or(Rescale::IDENTITY)
     }
 
     /// The stored value of a voxel, `None` outside the volume.
@@ -265,7 +319,12 @@ impl StatsAccumulator {
         let stored_sum = sum as f64 + f64::from(stored_offset) * n as f64;
         let a = rescale.apply(f64::from(i32::from(lo) + stored_offset));
         let b = rescale.apply(f64::from(i32::from(hi) + stored_offset));
-        self.merge_parts(a.min(b), a.max(b), rescale.slope * stored_sum + rescale.intercept * n as f64, n);
+        self.merge_parts(
+            a.min(b),
+            a.max(b),
+            rescale.slope * stored_sum + rescale.intercept * n as f64,
+            n,
+        );
     }
 
     fn merge_parts(&mut self, min: f64, max: f64, sum: f64, count: u64) {
@@ -318,6 +377,27 @@ mod tests {
     }
 
     #[test]
+    fn voxel_from_patient_inverts_patient_from_voxel() {
+        let g = geometry(&[[10.0, 20.0, 30.0], [10.0, 20.0, 35.0], [10.0, 20.0, 45.0]]);
+        for (c, r, s) in [
+            (10.0, 4.0, 1.0),
+            (0.0, 0.0, 0.0),
+            (3.5, 7.25, 1.5),
+            (1.0, 2.0, 2.0),
+        ] {
+            let p = g.patient_from_voxel(c, r, s).unwrap();
+            let [c2, r2, s2] = g.voxel_from_patient(p).unwrap();
+            assert!(
+                (c - c2).abs() < 1e-9 && (r - r2).abs() < 1e-9 && (s - s2).abs() < 1e-9,
+                "{c} {r} {s}"
+            );
+        }
+        // beyond the last slice: extrapolated slice index
+        let [_, _, s] = g.voxel_from_patient(Vec3::new(10.0, 20.0, 50.0)).unwrap();
+        assert!((s - 2.5).abs() < 1e-9);
+    }
+
+    #[test]
     fn mean_spacing_follows_the_normal() {
         let g = geometry(&[[0.0, 0.0, 0.0], [0.0, 0.0, 2.0], [0.0, 0.0, 7.0]]);
         assert_eq!(g.mean_slice_spacing_mm(), Some(3.5));
@@ -330,7 +410,14 @@ mod tests {
         let s = acc.finish().unwrap();
         assert_eq!((s.min, s.max), (0.0, 65535.0));
         let mut acc = StatsAccumulator::default();
-        acc.add_slice(&[0, 10], 0, Rescale { slope: -2.0, intercept: 1.0 });
+        acc.add_slice(
+            &[0, 10],
+            0,
+            Rescale {
+                slope: -2.0,
+                intercept: 1.0,
+            },
+        );
         let s = acc.finish().unwrap();
         assert_eq!((s.min, s.max, s.mean), (-19.0, 1.0, -9.0));
     }
@@ -356,15 +443,30 @@ pub struct Window {
 
 impl Window {
     /// CT soft tissue 400/40.
-    pub const SOFT_TISSUE: Window = Window { center: 40.0, width: 400.0 };
+    pub const SOFT_TISSUE: Window = Window {
+        center: 40.0,
+        width: 400.0,
+    };
     /// CT lung 1500/−600.
-    pub const LUNG: Window = Window { center: -600.0, width: 1500.0 };
+    pub const LUNG: Window = Window {
+        center: -600.0,
+        width: 1500.0,
+    };
     /// CT bone 1800/400.
-    pub const BONE: Window = Window { center: 400.0, width: 1800.0 };
+    pub const BONE: Window = Window {
+        center: 400.0,
+        width: 1800.0,
+    };
     /// CT liver 150/30.
-    pub const LIVER: Window = Window { center: 30.0, width: 150.0 };
+    pub const LIVER: Window = Window {
+        center: 30.0,
+        width: 150.0,
+    };
     /// CT brain 80/40.
-    pub const BRAIN: Window = Window { center: 40.0, width: 80.0 };
+    pub const BRAIN: Window = Window {
+        center: 40.0,
+        width: 80.0,
+    };
 }
 
 /// Maps one slice to 8-bit grey levels through `window` (linear, DICOM-style
