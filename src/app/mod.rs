@@ -12,7 +12,7 @@ pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Nadir")
-            .with_inner_size([1400.0, 900.0])
+            .with_inner_size([1600.0, 1000.0])
             .with_drag_and_drop(true),
         ..Default::default()
     };
@@ -63,7 +63,7 @@ impl NadirApp {
             Ok(job) => self.job = Some(job),
             Err(e) => self
                 .workspace
-                .errors
+                .messages
                 .push(format!("{}: {e}", folder.display())),
         }
     }
@@ -75,7 +75,7 @@ impl NadirApp {
                 LoadEvent::Planned { skipped, .. } => self.workspace.skipped.extend(skipped),
                 LoadEvent::Loaded(series) => self.workspace.add_series(*series),
                 LoadEvent::Failed(skipped) => self.workspace.skipped.extend(skipped),
-                LoadEvent::Error(e) => self.workspace.errors.push(e),
+                LoadEvent::Error(e) => self.workspace.messages.push(e),
                 LoadEvent::Finished => {}
             }
         }

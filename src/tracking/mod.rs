@@ -78,10 +78,24 @@ pub enum Finding {
         long_axis_mm: Option<f64>,
         /// Short axis in mm.
         short_axis_mm: Option<f64>,
+        /// Volume, T2 signal: carried from an imported table.
+        extra: ExtraValues,
     },
     /// A status without drawing (absent, too small, not evaluable, present,
     /// unequivocal progression, equivocal).
     Stated(LesionStatus),
+}
+
+/// Values of a lesion-table row beyond the diameters (interchange §1),
+/// carried through import and export unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ExtraValues {
+    /// Segmented volume in ml.
+    pub volume_ml: Option<f64>,
+    /// Mean T2 signal of the lesion.
+    pub t2_si: Option<f64>,
+    /// Mean T2 signal of the reference tissue.
+    pub t2_ref_si: Option<f64>,
 }
 
 /// A finding for one lesion at one timepoint.
@@ -458,11 +472,16 @@ pub fn to_recist(patient: &Patient) -> (Vec<LesionRecord>, Vec<TrackingIssue>) {
             let Some(finding) = patient.finding(&lesion.id, timepoint.date) else {
                 continue;
             };
+            let extra = match finding {
+                Finding::Entered { extra, .. } => *extra,
+                _ => ExtraValues::default(),
+            };
             let (mut long_axis_mm, mut short_axis_mm, status) = match finding {
                 Finding::Stated(status) => (None, None, *status),
                 Finding::Entered {
                     long_axis_mm,
                     short_axis_mm,
+                    ..
                 } => (
                     *long_axis_mm,
                     *short_axis_mm,
@@ -505,9 +524,9 @@ pub fn to_recist(patient: &Patient) -> (Vec<LesionRecord>, Vec<TrackingIssue>) {
                 long_axis_mm,
                 short_axis_mm,
                 status,
-                volume_ml: None,
-                t2_si: None,
-                t2_ref_si: None,
+                volume_ml: extra.volume_ml,
+                t2_si: extra.t2_si,
+                t2_ref_si: extra.t2_ref_si,
             });
         }
     }
@@ -564,6 +583,11 @@ pub fn import_edit(patient: &Patient, records: &[LesionRecord]) -> Edit {
             LesionStatus::Measured => Finding::Entered {
                 long_axis_mm: r.long_axis_mm,
                 short_axis_mm: r.short_axis_mm,
+                extra: ExtraValues {
+                    volume_ml: r.volume_ml,
+                    t2_si: r.t2_si,
+                    t2_ref_si: r.t2_ref_si,
+                },
             },
             LesionStatus::Present if r.category != Category::Target => {
                 Finding::Stated(LesionStatus::Present)
