@@ -213,15 +213,18 @@ fn measurement_ui(
             form.category = Category::NonTarget;
         }
         ui.horizontal(|ui| {
-            ui.label("Organ");
-            egui::ComboBox::from_id_salt("organ")
+            let organ_label = ui.label("Organ");
+            egui::ComboBox::new("organ", "")
                 .selected_text(form.organ.clone())
                 .show_ui(ui, |ui| {
                     for organ in ORGANS {
                         ui.selectable_value(&mut form.organ, organ.to_string(), organ);
                     }
-                });
-            ui.add(egui::TextEdit::singleline(&mut form.organ).desired_width(110.0));
+                })
+                .response
+                .labelled_by(organ_label.id);
+            ui.add(egui::TextEdit::singleline(&mut form.organ).desired_width(110.0))
+                .labelled_by(organ_label.id);
         });
         if form.organ == "lymph node" {
             form.lymph_node = true;
@@ -247,7 +250,7 @@ fn measurement_ui(
         if !candidates.is_empty() {
             ui.separator();
             ui.horizontal(|ui| {
-                ui.label("or attach to");
+                let attach_label = ui.label("or attach to");
                 if form.attach_to.as_deref().is_none_or(|a| patient.lesion(a).is_none()) {
                     form.attach_to = workspace
                         .selected_lesion
@@ -255,7 +258,7 @@ fn measurement_ui(
                         .filter(|s| candidates.iter().any(|l| &l.id == s))
                         .or_else(|| candidates.first().map(|l| l.id.clone()));
                 }
-                egui::ComboBox::from_id_salt("attach")
+                egui::ComboBox::new("attach", "")
                     .selected_text(form.attach_to.clone().unwrap_or_default())
                     .show_ui(ui, |ui| {
                         for l in &candidates {
@@ -265,7 +268,9 @@ fn measurement_ui(
                                 format!("{} · {} · {}", l.id, category_name(l.category), l.organ),
                             );
                         }
-                    });
+                    })
+                .response
+                .labelled_by(attach_label.id);
                 if let Some(target) = form.attach_to.clone()
                     && ui
                         .button(format!("Attach at {}", patient.visit_label(stored.date)))
@@ -396,20 +401,24 @@ fn lesion_detail_ui(
         ui.horizontal(|ui| {
             ui.label(RichText::new(format!("Lesion {}", lesion.id)).strong());
             let mut edited = lesion.clone();
-            egui::ComboBox::from_id_salt("lesion_category")
+            egui::ComboBox::new("lesion_category", "")
                 .selected_text(category_name(edited.category))
                 .show_ui(ui, |ui| {
                     for c in [Category::Target, Category::NonTarget, Category::New] {
                         ui.selectable_value(&mut edited.category, c, category_name(c));
                     }
-                });
-            egui::ComboBox::from_id_salt("lesion_organ")
+                })
+                .response
+                .accessible_name("Category");
+            egui::ComboBox::new("lesion_organ", "")
                 .selected_text(edited.organ.clone())
                 .show_ui(ui, |ui| {
                     for organ in ORGANS {
                         ui.selectable_value(&mut edited.organ, organ.to_string(), organ);
                     }
-                });
+                })
+                .response
+                .accessible_name("Organ");
             ui.checkbox(&mut edited.lymph_node, "node");
             if edited != *lesion {
                 commands.push(Command::UpdateLesion(edited));
