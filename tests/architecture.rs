@@ -67,13 +67,22 @@ fn pure_domain_modules_do_no_io_and_name_no_ui() {
 }
 
 #[test]
+fn measuring_tracking_and_tools_are_pure_and_name_no_ui() {
+    for module in ["measure", "tracking", "tools"] {
+        let mut forbidden = UI.to_vec();
+        forbidden.extend(["dicom_", "rusqlite", "std::fs", "crate::session", "crate::cli", "crate::dicom"]);
+        assert_module_avoids(module, &forbidden);
+    }
+}
+
+#[test]
 fn recist_engine_stands_alone() {
     assert_module_avoids("recist", &["crate::interchange", "crate::dicom", "crate::volume", "std::time"]);
 }
 
 #[test]
 fn only_the_dicom_module_names_dicom_rs() {
-    for module in ["geom", "recist", "cohort", "volume", "synth", "session", "interchange", "cli", "ui", "app"] {
+    for module in ["geom", "recist", "cohort", "volume", "synth", "measure", "tracking", "tools", "session", "interchange", "cli", "ui", "app"] {
         assert_module_avoids(module, &["dicom_core", "dicom_object", "dicom_pixeldata", "dicom_encoding", "dicom_dictionary_std", "dicom_transfer_syntax_registry"]);
     }
 }

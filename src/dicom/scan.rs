@@ -127,7 +127,7 @@ pub fn plan(files: &[PathBuf]) -> ScanResult {
         }
     }
     let mut stacks: Vec<StackPlan> = by_series.into_values().flat_map(split_series).collect();
-    stacks.sort_by(|a, b| series_sort_key(a).cmp(&series_sort_key(b)));
+    stacks.sort_by_key(series_sort_key);
     ScanResult { stacks, skipped }
 }
 
