@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use crate::session::{Command, LoadEvent, LoadJob, Workspace};
 use crate::ui;
 
-/// Opens the workstation window on `path` (default: the bundled `sample_scans`).
-pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
+/// Opens the workstation window on `path` (default: the bundled `sample_scans`),
+/// importing the lesion table `lesions` once the images are loaded.
+pub fn run(path: Option<PathBuf>, lesions: Option<PathBuf>) -> anyhow::Result<()> {
     let start = path.unwrap_or_else(default_folder);
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -19,7 +20,11 @@ pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
     eframe::run_native(
         "Nadir",
         options,
-        Box::new(move |cc| Ok(Box::new(NadirApp::new(&cc.egui_ctx, &start)))),
+        Box::new(move |cc| {
+            let mut app = NadirApp::new(&cc.egui_ctx, &start);
+            app.pending_import = lesions;
+            Ok(Box::new(app))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }
@@ -39,6 +44,8 @@ pub struct NadirApp {
     workspace: Workspace,
     ui_state: ui::UiState,
     job: Option<LoadJob>,
+    /// A lesion table to import when loading has finished.
+    pending_import: Option<PathBuf>,
 }
 
 impl NadirApp {
@@ -49,6 +56,7 @@ impl NadirApp {
             workspace: Workspace::default(),
             ui_state: ui::UiState::default(),
             job: None,
+            pending_import: None,
         };
         app.open_folder(folder);
         app
@@ -82,6 +90,9 @@ impl NadirApp {
         self.workspace.loading = (!job.is_finished()).then(|| job.fraction());
         if job.is_finished() {
             self.job = None;
+            if let Some(path) = self.pending_import.take() {
+                self.workspace.apply(Command::ImportLesionTable(path));
+            }
         } else {
             // Keep polling while the job runs; idle otherwise (no repaint, ~0 CPU).
             ctx.request_repaint_after(std::time::Duration::from_millis(50));

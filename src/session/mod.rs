@@ -737,8 +737,20 @@ impl Workspace {
             Layout::Compare => {
                 self.panes[0].plane = Plane::Native;
                 self.panes[1].plane = Plane::Native;
+                // current = the series being read; prior = its previous
+                // timepoint. Reading the baseline: it becomes the prior and
+                // the next timepoint the current.
+                let prior = current.and_then(|c| self.earlier_series_of(c));
+                let (prior, current) = match (prior, current) {
+                    (Some(p), c) => (Some(p), c),
+                    (None, Some(c)) => match self.later_series_of(c) {
+                        Some(later) => (Some(c), Some(later)),
+                        None => (Some(c), Some(c)),
+                    },
+                    (None, None) => (None, None),
+                };
+                self.panes[0].series = prior;
                 self.panes[1].series = current;
-                self.panes[0].series = current.and_then(|c| self.prior_series_of(c)).or(current);
                 self.active_pane = 1;
                 self.link.offset_mm = None;
                 self.follow_link(1);
@@ -746,28 +758,38 @@ impl Workspace {
         }
     }
 
-    /// The series of the nearest earlier timepoint of the same patient and
-    /// modality as `series` (else the nearest later one).
-    pub fn prior_series_of(&self, series: usize) -> Option<usize> {
-        let entry = self.series.get(series)?;
-        let (key, modality, date) = (
-            entry.patient_key(),
-            &entry.volume().meta.modality,
-            entry.date?,
-        );
-        let candidates = self
-            .series
+    fn same_kind_series(&self, series: usize) -> Vec<(usize, Date)> {
+        let Some(entry) = self.series.get(series) else {
+            return Vec::new();
+        };
+        let (key, modality) = (entry.patient_key(), &entry.volume().meta.modality);
+        self.series
             .iter()
             .enumerate()
             .filter(|(_, e)| e.patient_key() == key && &e.volume().meta.modality == modality)
             .filter_map(|(i, e)| Some((i, e.date?)))
-            .filter(|(_, d)| *d != date);
-        let earlier = candidates
-            .clone()
+            .collect()
+    }
+
+    /// The series of the nearest earlier timepoint of the same patient and
+    /// modality as `series`.
+    pub fn earlier_series_of(&self, series: usize) -> Option<usize> {
+        let date = self.series.get(series)?.date?;
+        self.same_kind_series(series)
+            .into_iter()
             .filter(|(_, d)| *d < date)
-            .max_by_key(|(_, d)| *d);
-        earlier
-            .or_else(|| candidates.min_by_key(|(_, d)| *d))
+            .max_by_key(|(_, d)| *d)
+            .map(|(i, _)| i)
+    }
+
+    /// The series of the nearest later timepoint of the same patient and
+    /// modality as `series`.
+    pub fn later_series_of(&self, series: usize) -> Option<usize> {
+        let date = self.series.get(series)?.date?;
+        self.same_kind_series(series)
+            .into_iter()
+            .filter(|(_, d)| *d > date)
+            .min_by_key(|(_, d)| *d)
             .map(|(i, _)| i)
     }
 

@@ -110,11 +110,26 @@ fn panes_ui(
         }
     };
     for (pane, (r, texture)) in rects.into_iter().zip(state.panes.iter_mut()).enumerate() {
-        let mut child = ui.new_child(egui::UiBuilder::new().max_rect(r).id_salt(("pane", pane)));
-        if workspace.layout == Layout::Compare {
+        let image_rect = if workspace.layout == Layout::Compare {
+            let header = egui::Rect::from_min_size(r.min, egui::vec2(r.width(), 52.0));
+            let mut child = ui.new_child(
+                egui::UiBuilder::new()
+                    .max_rect(header)
+                    .id_salt(("header", pane)),
+            );
+            child.set_clip_rect(header);
             compare_header_ui(&mut child, workspace, pane, commands);
-        }
-        viewport::pane_ui(&mut child, workspace, pane, texture, commands);
+            egui::Rect::from_min_max(egui::pos2(r.min.x, header.max.y), r.max)
+        } else {
+            r
+        };
+        let mut child = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(image_rect)
+                .id_salt(("pane", pane)),
+        );
+        child.set_clip_rect(image_rect);
+        viewport::pane_ui(&mut child, image_rect, workspace, pane, texture, commands);
     }
 }
 
@@ -132,14 +147,15 @@ fn compare_header_ui(
         .inner_margin(egui::Margin::symmetric(8, 4))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
+            ui.set_height(44.0);
+            let role = if pane == 0 { "Prior" } else { "Current" };
+            let visit = workspace
+                .patients
+                .get(&entry.patient_key())
+                .zip(entry.date)
+                .map(|(p, d)| p.visit_label(d))
+                .unwrap_or_default();
             ui.horizontal(|ui| {
-                let role = if pane == 0 { "Prior" } else { "Current" };
-                let visit = workspace
-                    .patients
-                    .get(&entry.patient_key())
-                    .zip(entry.date)
-                    .map(|(p, d)| p.visit_label(d))
-                    .unwrap_or_default();
                 ui.label(egui::RichText::new(format!("{role}: {visit}")).strong());
                 ui.label(format!(
                     "{} · {} {}",
@@ -147,30 +163,32 @@ fn compare_header_ui(
                     entry.volume().meta.modality,
                     entry.volume().meta.series_description
                 ));
-                if pane == 1 {
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        if ui
-                            .button("Sync here (Y)")
-                            .on_hover_text("Link the two panes at the slices shown now: scroll both to the same anatomy first.")
-                            .clicked()
-                        {
-                            commands.push(Command::SyncHere);
-                        }
-                        let mut linked = workspace.link.enabled;
-                        if ui.checkbox(&mut linked, "Linked").changed() {
-                            commands.push(Command::SetLinked(linked));
-                        }
-                        let (text, colour) = match (workspace.link.offset_mm, workspace.link_offset_mm()) {
-                            (Some(offset), _) => (format!("by offset {offset:+.1} mm"), egui::Color32::from_rgb(150, 200, 150)),
-                            (None, Some(_)) => ("same frame of reference".to_string(), egui::Color32::from_rgb(150, 200, 150)),
-                            (None, None) => (
-                                "different frames of reference: align, then Sync here".to_string(),
-                                egui::Color32::from_rgb(240, 180, 110),
-                            ),
-                        };
-                        ui.colored_label(colour, text);
-                    });
+            });
+            ui.horizontal(|ui| {
+                if pane == 0 {
+                    ui.label(egui::RichText::new("Click a series in the browser to change this pane (Tab switches panes).").weak());
+                    return;
                 }
+                let mut linked = workspace.link.enabled;
+                if ui.checkbox(&mut linked, "Linked").changed() {
+                    commands.push(Command::SetLinked(linked));
+                }
+                if ui
+                    .button("Sync here (Y)")
+                    .on_hover_text("Link the two panes at the slices shown now: scroll both to the same anatomy first.")
+                    .clicked()
+                {
+                    commands.push(Command::SyncHere);
+                }
+                let (text, colour) = match (workspace.link.offset_mm, workspace.link_offset_mm()) {
+                    (Some(offset), _) => (format!("by offset {offset:+.1} mm"), egui::Color32::from_rgb(150, 200, 150)),
+                    (None, Some(_)) => ("same frame of reference".to_string(), egui::Color32::from_rgb(150, 200, 150)),
+                    (None, None) => (
+                        "other frame of reference: align both, then Sync here".to_string(),
+                        egui::Color32::from_rgb(240, 180, 110),
+                    ),
+                };
+                ui.colored_label(colour, text);
             });
         });
 }

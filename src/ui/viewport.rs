@@ -144,12 +144,12 @@ fn direction_letter(d: Vec3) -> &'static str {
 /// The pane: image, overlay, measurements and input.
 pub fn pane_ui(
     ui: &mut egui::Ui,
+    available: Rect,
     workspace: &Workspace,
     pane: usize,
     texture: &mut SliceTexture,
     commands: &mut Vec<Command>,
 ) {
-    let available = ui.available_rect_before_wrap();
     let (Some(entry), Some(p)) = (workspace.pane_series(pane), workspace.panes.get(pane)) else {
         ui.allocate_rect(available, Sense::hover());
         return;
@@ -538,25 +538,28 @@ fn overlay_ui(
         (Some(p), Some(d)) => format!("  ({})", p.visit_label(d)),
         _ => String::new(),
     };
-    let top_left = format!(
-        "{}\nID {}\n{}{}",
-        meta.patient.name.replace('^', " "),
-        meta.patient.id,
-        super::pretty_date(&meta.study_date),
-        visit
-    );
+    let narrow = area.width() < 560.0;
+    let name = meta.patient.name.replace('^', " ");
+    let date = super::pretty_date(&meta.study_date);
+    let series_number = meta
+        .series_number
+        .map(|n| format!("#{n}"))
+        .unwrap_or_default();
     let plane_name = frame.plane.anatomical_name(v.geometry.orientation);
-    let top_right = format!(
-        "{} {}\n{}\n{}  {}×{}",
-        meta.modality,
-        meta.series_number
-            .map(|n| format!("#{n}"))
-            .unwrap_or_default(),
-        meta.series_description,
-        plane_name,
-        frame.width,
-        frame.height
-    );
+    let (top_left, top_right) = if narrow {
+        (
+            format!("{name}\n{date}{visit}"),
+            format!("{} {series_number}\n{plane_name}", meta.modality),
+        )
+    } else {
+        (
+            format!("{name}\nID {}\n{date}{visit}", meta.patient.id),
+            format!(
+                "{} {series_number}\n{}\n{plane_name}  {}×{}",
+                meta.modality, meta.series_description, frame.width, frame.height
+            ),
+        )
+    };
     let count = plane_count(v, frame.plane);
     let position = match frame.plane {
         Plane::Native => slice_position_mm(v, frame.index).map(|z| format!("  {z:.1} mm")),
