@@ -22,7 +22,13 @@ fn ct(slices: usize) -> Volume {
     Volume {
         voxels,
         stored_offset: 0,
-        rescale: vec![Rescale { slope: 1.0, intercept: -1024.0 }; slices],
+        rescale: vec![
+            Rescale {
+                slope: 1.0,
+                intercept: -1024.0
+            };
+            slices
+        ],
         geometry: Geometry {
             pixel_spacing_mm: Some([0.7, 0.7]),
             orientation: Some(Orientation::AXIAL),
@@ -55,12 +61,18 @@ fn first_image(c: &mut Criterion) {
         return;
     }
     let mut group = c.benchmark_group("open");
-    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
     group.bench_function("sample_scans first series", |b| {
         b.iter(|| {
             let mut job = LoadJob::start(&folder).unwrap();
             loop {
-                if job.poll().into_iter().any(|e| matches!(e, LoadEvent::Loaded(_))) {
+                if job
+                    .poll()
+                    .into_iter()
+                    .any(|e| matches!(e, LoadEvent::Loaded(_)))
+                {
                     job.cancel();
                     break;
                 }

@@ -61,7 +61,13 @@ const UI: &[&str] = &["egui", "eframe", "rfd::", "crate::ui", "crate::app"];
 fn pure_domain_modules_do_no_io_and_name_no_ui() {
     for module in ["geom", "recist", "cohort", "volume", "synth"] {
         let mut forbidden = UI.to_vec();
-        forbidden.extend(["dicom_", "rusqlite", "std::fs", "crate::session", "crate::cli"]);
+        forbidden.extend([
+            "dicom_",
+            "rusqlite",
+            "std::fs",
+            "crate::session",
+            "crate::cli",
+        ]);
         assert_module_avoids(module, &forbidden);
     }
 }
@@ -70,20 +76,59 @@ fn pure_domain_modules_do_no_io_and_name_no_ui() {
 fn measuring_tracking_and_tools_are_pure_and_name_no_ui() {
     for module in ["measure", "tracking", "tools"] {
         let mut forbidden = UI.to_vec();
-        forbidden.extend(["dicom_", "rusqlite", "std::fs", "crate::session", "crate::cli", "crate::dicom"]);
+        forbidden.extend([
+            "dicom_",
+            "rusqlite",
+            "std::fs",
+            "crate::session",
+            "crate::cli",
+            "crate::dicom",
+        ]);
         assert_module_avoids(module, &forbidden);
     }
 }
 
 #[test]
 fn recist_engine_stands_alone() {
-    assert_module_avoids("recist", &["crate::interchange", "crate::dicom", "crate::volume", "std::time"]);
+    assert_module_avoids(
+        "recist",
+        &[
+            "crate::interchange",
+            "crate::dicom",
+            "crate::volume",
+            "std::time",
+        ],
+    );
 }
 
 #[test]
 fn only_the_dicom_module_names_dicom_rs() {
-    for module in ["geom", "recist", "cohort", "volume", "synth", "measure", "tracking", "tools", "session", "interchange", "cli", "ui", "app"] {
-        assert_module_avoids(module, &["dicom_core", "dicom_object", "dicom_pixeldata", "dicom_encoding", "dicom_dictionary_std", "dicom_transfer_syntax_registry"]);
+    for module in [
+        "geom",
+        "recist",
+        "cohort",
+        "volume",
+        "synth",
+        "measure",
+        "tracking",
+        "tools",
+        "session",
+        "interchange",
+        "cli",
+        "ui",
+        "app",
+    ] {
+        assert_module_avoids(
+            module,
+            &[
+                "dicom_core",
+                "dicom_object",
+                "dicom_pixeldata",
+                "dicom_encoding",
+                "dicom_dictionary_std",
+                "dicom_transfer_syntax_registry",
+            ],
+        );
     }
 }
 

@@ -20,14 +20,20 @@ fn first_series_of_the_sample_loads_within_a_second() {
                 workspace.add_series(*series);
             }
         }
-        assert!(!job.is_finished() || !workspace.series.is_empty(), "nothing loaded");
+        assert!(
+            !job.is_finished() || !workspace.series.is_empty(),
+            "nothing loaded"
+        );
         assert!(start.elapsed() < Duration::from_secs(20), "stuck");
         std::thread::sleep(Duration::from_millis(1));
     }
     let elapsed = start.elapsed();
     job.cancel();
     eprintln!("first series ready after {elapsed:?}");
-    assert!(workspace.pane_series(0).is_some(), "shown in the first pane");
+    assert!(
+        workspace.pane_series(0).is_some(),
+        "shown in the first pane"
+    );
     if !cfg!(debug_assertions) {
         assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
     }
