@@ -271,7 +271,7 @@ pub fn window_plane(volume: &Volume, frame: &PlaneFrame, window: Window, out: &m
                 Plane::Native => base + v * columns + u,
             };
             let value = data.get(at).copied().unwrap_or(0);
-            *o = (f32::from(value) * scale + bias).clamp(0.0, 255.0) as u8;
+            *o = super::grey_byte(f32::from(value) * scale + bias);
         }
     }
     true
@@ -326,7 +326,7 @@ pub(crate) mod tests {
             &mut out
         ));
         // top-left pixel = voxel (slice 3, row 1, column 0) = 310 -> grey 255*(310)/400
-        assert_eq!(out[0], (310.0f32 / 400.0 * 255.0) as u8);
+        assert_eq!(out[0], (310.0f32 / 400.0 * 255.0).round() as u8);
     }
 
     #[test]
