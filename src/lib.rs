@@ -7,7 +7,10 @@
 //! | layer | module | role |
 //! |---|---|---|
 //! | ui | `ui`, `app` (feature `gui`) | egui panels and the eframe shell |
-//! | app state | [`session`] | headless app state (no egui) |
+//! | app state | [`session`] | headless app state (no egui): workspace, views, history, jobs |
+//! | interaction | [`tools`] | measuring-tool state machines (no egui) |
+//! | tracking | [`tracking`] | patient > timepoint, lesion, observation; undoable edits; `to_recist` |
+//! | measuring | [`measure`] | measurements in patient space; quantities with unit and status |
 //! | front ends | [`cli`] | the `nadir` subcommands |
 //! | adapters | [`dicom`], [`interchange`] | DICOM files in; CSV/JSON contract forms in and out |
 //! | domain | [`cohort`], [`recist`], [`volume`], [`geom`] | pure computation |
@@ -19,9 +22,12 @@ pub mod cohort;
 pub mod dicom;
 pub mod geom;
 pub mod interchange;
+pub mod measure;
 pub mod recist;
 pub mod session;
 pub mod synth;
+pub mod tools;
+pub mod tracking;
 pub mod volume;
 
 #[cfg(feature = "gui")]

@@ -9,13 +9,16 @@ fn main() -> ExitCode {
     let cli = nadir::cli::Cli::parse();
     match &cli.command {
         Some(command) => nadir::cli::run(command),
-        None => open_workstation(cli.path),
+        None => open_workstation(cli.path, cli.lesions),
     }
 }
 
 #[cfg(feature = "gui")]
-fn open_workstation(path: Option<std::path::PathBuf>) -> ExitCode {
-    match nadir::app::run(path) {
+fn open_workstation(
+    path: Option<std::path::PathBuf>,
+    lesions: Option<std::path::PathBuf>,
+) -> ExitCode {
+    match nadir::app::run(path, lesions) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("nadir: error: {e:#}");
@@ -25,7 +28,10 @@ fn open_workstation(path: Option<std::path::PathBuf>) -> ExitCode {
 }
 
 #[cfg(not(feature = "gui"))]
-fn open_workstation(_path: Option<std::path::PathBuf>) -> ExitCode {
+fn open_workstation(
+    _path: Option<std::path::PathBuf>,
+    _lesions: Option<std::path::PathBuf>,
+) -> ExitCode {
     eprintln!("nadir: this build has no workstation (built without the `gui` feature); see --help");
     ExitCode::FAILURE
 }

@@ -73,6 +73,22 @@ fn pure_domain_modules_do_no_io_and_name_no_ui() {
 }
 
 #[test]
+fn measuring_tracking_and_tools_are_pure_and_name_no_ui() {
+    for module in ["measure", "tracking", "tools"] {
+        let mut forbidden = UI.to_vec();
+        forbidden.extend([
+            "dicom_",
+            "rusqlite",
+            "std::fs",
+            "crate::session",
+            "crate::cli",
+            "crate::dicom",
+        ]);
+        assert_module_avoids(module, &forbidden);
+    }
+}
+
+#[test]
 fn recist_engine_stands_alone() {
     assert_module_avoids(
         "recist",
@@ -93,6 +109,9 @@ fn only_the_dicom_module_names_dicom_rs() {
         "cohort",
         "volume",
         "synth",
+        "measure",
+        "tracking",
+        "tools",
         "session",
         "interchange",
         "cli",

@@ -6,20 +6,25 @@ use std::path::{Path, PathBuf};
 use crate::session::{Command, LoadEvent, LoadJob, Workspace};
 use crate::ui;
 
-/// Opens the workstation window on `path` (default: the bundled `sample_scans`).
-pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
+/// Opens the workstation window on `path` (default: the bundled `sample_scans`),
+/// importing the lesion table `lesions` once the images are loaded.
+pub fn run(path: Option<PathBuf>, lesions: Option<PathBuf>) -> anyhow::Result<()> {
     let start = path.unwrap_or_else(default_folder);
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Nadir")
-            .with_inner_size([1400.0, 900.0])
+            .with_inner_size([1600.0, 1000.0])
             .with_drag_and_drop(true),
         ..Default::default()
     };
     eframe::run_native(
         "Nadir",
         options,
-        Box::new(move |cc| Ok(Box::new(NadirApp::new(&cc.egui_ctx, &start)))),
+        Box::new(move |cc| {
+            let mut app = NadirApp::new(&cc.egui_ctx, &start);
+            app.pending_import = lesions;
+            Ok(Box::new(app))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }
@@ -39,6 +44,8 @@ pub struct NadirApp {
     workspace: Workspace,
     ui_state: ui::UiState,
     job: Option<LoadJob>,
+    /// A lesion table to import when loading has finished.
+    pending_import: Option<PathBuf>,
 }
 
 impl NadirApp {
@@ -49,6 +56,7 @@ impl NadirApp {
             workspace: Workspace::default(),
             ui_state: ui::UiState::default(),
             job: None,
+            pending_import: None,
         };
         app.open_folder(folder);
         app
@@ -63,7 +71,7 @@ impl NadirApp {
             Ok(job) => self.job = Some(job),
             Err(e) => self
                 .workspace
-                .errors
+                .messages
                 .push(format!("{}: {e}", folder.display())),
         }
     }
@@ -75,13 +83,16 @@ impl NadirApp {
                 LoadEvent::Planned { skipped, .. } => self.workspace.skipped.extend(skipped),
                 LoadEvent::Loaded(series) => self.workspace.add_series(*series),
                 LoadEvent::Failed(skipped) => self.workspace.skipped.extend(skipped),
-                LoadEvent::Error(e) => self.workspace.errors.push(e),
+                LoadEvent::Error(e) => self.workspace.messages.push(e),
                 LoadEvent::Finished => {}
             }
         }
         self.workspace.loading = (!job.is_finished()).then(|| job.fraction());
         if job.is_finished() {
             self.job = None;
+            if let Some(path) = self.pending_import.take() {
+                self.workspace.apply(Command::ImportLesionTable(path));
+            }
         } else {
             // Keep polling while the job runs; idle otherwise (no repaint, ~0 CPU).
             ctx.request_repaint_after(std::time::Duration::from_millis(50));

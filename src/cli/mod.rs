@@ -23,6 +23,10 @@ pub struct Cli {
     pub command: Option<Command>,
     /// Folder (or file) to open in the workstation; default: the bundled `sample_scans`.
     pub path: Option<PathBuf>,
+    /// Lesion table (CSV, interchange §1) to import into the workstation once
+    /// the images are loaded.
+    #[arg(long, value_name = "CSV")]
+    pub lesions: Option<PathBuf>,
 }
 
 /// The subcommands.

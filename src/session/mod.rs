@@ -1,235 +1,127 @@
-//! Headless application state: what is loaded, what is selected, how each
-//! view is set up, and the background loading job. No egui here, so all of it
-//! is testable without a window.
+//! Headless application state: what is loaded, how each pane shows it, the
+//! measuring tools, the lesions being tracked with their undo history, and
+//! the live RECIST assessment. No egui here, so all of it is testable
+//! without a window; the UI only sends [`Command`]s.
 
+pub mod load;
+pub mod view;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
-use crate::dicom::{self, LoadOptions, LoadedSeries, Skipped};
+pub use load::{LoadEvent, LoadJob};
+pub use view::{
+    Layout, Pane, SeriesView, WindowPreset, default_window, nearest_slice, percentile_window,
+    slice_position_mm,
+};
+
+use crate::dicom::{LoadedSeries, Skipped};
+use crate::geom::Vec3;
+use crate::interchange::lesion_table::{parse_lesion_table, write_lesion_table};
+use crate::measure::{ImageContext, Measurement, Shape};
+use crate::recist::{AssessOptions, Category, Date, PatientAssessment, Warning, assess_patient};
+use crate::tools::{Hit, PlaneContext, Tool, ToolOutcome, ToolState};
+use crate::tracking::{
+    Edit, Finding, Lesion, MeasurementId, Patient, StoredMeasurement, Timepoint, TrackingIssue,
+    to_recist,
+};
+use crate::volume::plane::{MeasurementGeometry, Plane, PlaneFrame};
 use crate::volume::{Volume, Window};
 
-/// Something the loading thread reports.
-#[derive(Debug)]
-pub enum LoadEvent {
-    /// Headers read: this many slices will be decoded in all.
-    Planned {
-        /// Total slices over all stacks.
-        total_slices: usize,
-        /// Files that were not images.
-        skipped: Vec<Skipped>,
-    },
-    /// One stack is loaded.
-    Loaded(Box<LoadedSeries>),
-    /// One stack could not be loaded at all.
-    Failed(Vec<Skipped>),
-    /// The folder could not be read.
-    Error(String),
-    /// Everything is done.
-    Finished,
-}
-
-/// A folder being loaded on a named background thread.
-#[derive(Debug)]
-pub struct LoadJob {
-    /// The folder.
-    pub root: PathBuf,
-    events: Receiver<LoadEvent>,
-    progress: Arc<AtomicUsize>,
-    cancel: Arc<AtomicBool>,
-    total_slices: usize,
-    finished: bool,
-}
-
-impl LoadJob {
-    /// Starts loading `root` (recursively) in the background.
-    pub fn start(root: &Path) -> std::io::Result<LoadJob> {
-        let (tx, rx) = channel();
-        let progress = Arc::new(AtomicUsize::new(0));
-        let cancel = Arc::new(AtomicBool::new(false));
-        let (p, c, dir) = (progress.clone(), cancel.clone(), root.to_path_buf());
-        std::thread::Builder::new()
-            .name("nadir-load".into())
-            .spawn(move || {
-                let scan = match dicom::scan(&dir) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        let _ = tx.send(LoadEvent::Error(format!("{}: {e}", dir.display())));
-                        let _ = tx.send(LoadEvent::Finished);
-                        return;
-                    }
-                };
-                let total_slices = scan.stacks.iter().map(|s| s.slices.len()).sum();
-                let _ = tx.send(LoadEvent::Planned {
-                    total_slices,
-                    skipped: scan.skipped.clone(),
-                });
-                let options = LoadOptions {
-                    hash: false,
-                    progress: Some(&p),
-                    cancel: Some(&c),
-                };
-                for plan in &scan.stacks {
-                    if c.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let event = match dicom::load_stack(plan, &options) {
-                        Ok(loaded) => LoadEvent::Loaded(Box::new(loaded)),
-                        Err(dicom::LoadError::NothingDecoded(s)) => LoadEvent::Failed(s),
-                        Err(_) => continue,
-                    };
-                    if tx.send(event).is_err() {
-                        return;
-                    }
-                }
-                let _ = tx.send(LoadEvent::Finished);
-            })?;
-        Ok(LoadJob {
-            root: root.to_path_buf(),
-            events: rx,
-            progress,
-            cancel,
-            total_slices: 0,
-            finished: false,
-        })
-    }
-
-    /// Fraction of slices decoded so far (0 before the plan is known).
-    pub fn fraction(&self) -> f32 {
-        if self.total_slices == 0 {
-            return 0.0;
-        }
-        self.progress.load(Ordering::Relaxed) as f32 / self.total_slices as f32
-    }
-
-    /// Whether the job has reported everything.
-    pub fn is_finished(&self) -> bool {
-        self.finished
-    }
-
-    /// Asks the thread to stop after the current slice.
-    pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
-    }
-
-    /// Takes the events that arrived since the last call (never blocks).
-    pub fn poll(&mut self) -> Vec<LoadEvent> {
-        let mut out = Vec::new();
-        loop {
-            match self.events.try_recv() {
-                Ok(event) => {
-                    if let LoadEvent::Planned { total_slices, .. } = &event {
-                        self.total_slices = *total_slices;
-                    }
-                    if matches!(event, LoadEvent::Finished) {
-                        self.finished = true;
-                    }
-                    out.push(event);
-                }
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    self.finished = true;
-                    break;
-                }
-            }
-        }
-        out
-    }
-}
-
-/// How one series is displayed.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ViewState {
-    /// Current slice index.
-    pub slice: usize,
-    /// Display window.
-    pub window: Window,
-    /// Screen pixels per image pixel, relative to "fit" (1 = fit).
-    pub zoom: f32,
-    /// Pan in screen points.
-    pub pan: [f32; 2],
-}
-
-impl ViewState {
-    /// The starting view of a volume: middle slice, the window its modality
-    /// calls for.
-    pub fn initial(volume: &Volume) -> ViewState {
-        ViewState {
-            slice: volume.slices() / 2,
-            window: default_window(volume),
-            zoom: 1.0,
-            pan: [0.0, 0.0],
-        }
-    }
-
-    /// Moves by `delta` slices, clamped to the volume.
-    pub fn scroll(&mut self, delta: i64, slices: usize) {
-        let last = slices.saturating_sub(1) as i64;
-        self.slice = (self.slice as i64 + delta).clamp(0, last) as usize;
-    }
-}
-
-/// CT: soft tissue; anything else: the 1st–99th percentile of a sample of
-/// voxels (robust against hot spots), else the file's own window.
-pub fn default_window(volume: &Volume) -> Window {
-    if volume.meta.modality == "CT" {
-        return Window::SOFT_TISSUE;
-    }
-    percentile_window(volume, 0.01, 0.99)
-        .or_else(|| {
-            volume
-                .meta
-                .default_window
-                .map(|(center, width)| Window { center, width })
-        })
-        .unwrap_or(Window {
-            center: 0.5,
-            width: 1.0,
-        })
-}
-
-/// The window spanning the `low`–`high` quantiles of modality values,
-/// estimated from a regular sample of at most ~200,000 voxels.
-pub fn percentile_window(volume: &Volume, low: f64, high: f64) -> Option<Window> {
-    let plane = volume.rows() * volume.columns();
-    let total = volume.voxels.len();
-    if total == 0 || plane == 0 {
-        return None;
-    }
-    let step = (total / 200_000).max(1);
-    let data = volume.voxels.as_slice()?;
-    let mut values: Vec<f64> = data
-        .iter()
-        .enumerate()
-        .step_by(step)
-        .map(|(i, &v)| {
-            volume
-                .slice_rescale(i / plane)
-                .apply(f64::from(i32::from(v) + volume.stored_offset))
-        })
-        .collect();
-    values.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        values
-            .get(((values.len() - 1) as f64 * q).round() as usize)
-            .copied()
-    };
-    let (lo, hi) = (at(low)?, at(high)?);
-    let width = (hi - lo).max(1.0);
-    Some(Window {
-        center: lo + width / 2.0,
-        width,
-    })
-}
-
-/// One loaded series and how it is viewed.
+/// One loaded series, its measuring geometry and its view state.
 #[derive(Debug, Clone)]
 pub struct SeriesEntry {
     /// The loaded series.
     pub loaded: LoadedSeries,
-    /// Its view.
-    pub view: ViewState,
+    /// The geometry measurements are made in.
+    pub geometry: MeasurementGeometry,
+    /// StudyDate as a date (the timepoint), when it parses.
+    pub date: Option<Date>,
+    /// How it is viewed.
+    pub view: SeriesView,
+}
+
+impl SeriesEntry {
+    /// Wraps a loaded series.
+    pub fn new(loaded: LoadedSeries) -> SeriesEntry {
+        let geometry = MeasurementGeometry::of(&loaded.volume);
+        let date = dicom_date(&loaded.volume.meta.study_date);
+        let view = SeriesView::initial(&loaded.volume);
+        SeriesEntry {
+            loaded,
+            geometry,
+            date,
+            view,
+        }
+    }
+
+    /// The volume.
+    pub fn volume(&self) -> &Volume {
+        &self.loaded.volume
+    }
+
+    /// The SeriesInstanceUID.
+    pub fn uid(&self) -> &str {
+        &self.loaded.volume.meta.series_instance_uid
+    }
+
+    /// The measuring context of this series.
+    pub fn context(&self) -> ImageContext<'_> {
+        ImageContext {
+            volume: &self.loaded.volume,
+            geometry: &self.geometry,
+        }
+    }
+
+    /// The frame of `plane` at the current index.
+    pub fn frame(&self, plane: Plane) -> Option<PlaneFrame> {
+        PlaneFrame::new(self.volume(), plane, self.view.index_of(plane))
+    }
+
+    /// The patient key (PatientID, else name).
+    pub fn patient_key(&self) -> String {
+        patient_key(self.volume())
+    }
+}
+
+/// A DICOM date (YYYYMMDD) as a [`Date`].
+pub fn dicom_date(text: &str) -> Option<Date> {
+    let t = text.trim();
+    if t.len() != 8 {
+        return None;
+    }
+    Date::from_ymd(
+        t.get(0..4)?.parse().ok()?,
+        t.get(4..6)?.parse().ok()?,
+        t.get(6..8)?.parse().ok()?,
+    )
+}
+
+fn patient_key(volume: &Volume) -> String {
+    let p = &volume.meta.patient;
+    if p.id.is_empty() {
+        p.name.clone()
+    } else {
+        p.id.clone()
+    }
+}
+
+/// A pointer gesture on a pane, already in the pane's patient space.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PointerEvent {
+    /// Primary button pressed.
+    Press {
+        /// Where.
+        at: Vec3,
+        /// The plane under the pointer.
+        plane: PlaneContext,
+        /// What was hit.
+        hit: Option<Hit>,
+    },
+    /// Moved with the button held.
+    Drag(Vec3),
+    /// Released.
+    Release(Vec3),
 }
 
 /// What a gesture asks the session to do (one gesture, one command).
@@ -237,43 +129,238 @@ pub struct SeriesEntry {
 pub enum Command {
     /// Open another folder.
     OpenFolder(PathBuf),
-    /// Show series `index`.
-    Select(usize),
-    /// Move the selected series by this many slices.
-    Scroll(i64),
-    /// Go to a slice of the selected series.
-    SetSlice(usize),
-    /// Set the window of the selected series.
-    SetWindow(Window),
-    /// Multiply the zoom of the selected series (about the viewport centre).
-    Zoom(f32),
-    /// Pan the selected series by screen points.
-    Pan([f32; 2]),
-    /// Fit the image to the viewport again.
-    ResetView,
+    /// Read a lesion table (interchange §1) into the current patient (one undo step).
+    ImportLesionTable(PathBuf),
+    /// Write the current patient's lesion table.
+    ExportLesionTable(PathBuf),
+    /// Show series `series` in pane `pane`.
+    ShowSeries {
+        /// Pane index.
+        pane: usize,
+        /// Series index.
+        series: usize,
+    },
+    /// Make a pane the active one (keyboard and browser act on it).
+    ActivatePane(usize),
+    /// Change the layout.
+    SetLayout(Layout),
+    /// Move a pane's plane by this many slices.
+    Scroll {
+        /// Pane.
+        pane: usize,
+        /// Slices (positive: towards higher indices).
+        delta: i64,
+    },
+    /// Go to an index of a pane's plane.
+    SetSlice {
+        /// Pane.
+        pane: usize,
+        /// Index.
+        index: usize,
+    },
+    /// Set the window of a pane's series.
+    SetWindow {
+        /// Pane.
+        pane: usize,
+        /// Window.
+        window: Window,
+    },
+    /// Apply a preset to a pane's series.
+    ApplyPreset {
+        /// Pane.
+        pane: usize,
+        /// Preset.
+        preset: WindowPreset,
+    },
+    /// Multiply a pane's zoom.
+    Zoom {
+        /// Pane.
+        pane: usize,
+        /// Factor.
+        factor: f32,
+    },
+    /// Pan a pane by screen points.
+    Pan {
+        /// Pane.
+        pane: usize,
+        /// Delta.
+        delta: [f32; 2],
+    },
+    /// Fit a pane again.
+    ResetView(usize),
+    /// Choose the tool.
+    SelectTool(Tool),
+    /// A pointer gesture for the tools.
+    Pointer {
+        /// Pane.
+        pane: usize,
+        /// Event.
+        event: PointerEvent,
+    },
+    /// Esc: cancel the gesture in progress (or clear the selection).
+    Cancel,
+    /// Select a measurement (or none).
+    SelectMeasurement(Option<MeasurementId>),
+    /// Delete the selected measurement.
+    DeleteSelected,
+    /// Undo the last edit.
+    Undo,
+    /// Redo the last undone edit.
+    Redo,
+    /// Turn a measurement into a new lesion at its timepoint.
+    MakeLesion {
+        /// The measurement.
+        measurement: MeasurementId,
+        /// Category.
+        category: Category,
+        /// Organ.
+        organ: String,
+        /// Lymph node.
+        lymph_node: bool,
+    },
+    /// Record a measurement as an existing lesion's finding at its timepoint.
+    AttachToLesion {
+        /// The measurement.
+        measurement: MeasurementId,
+        /// The lesion.
+        lesion_id: String,
+    },
+    /// Set (or clear) a lesion's finding at a timepoint without drawing.
+    SetFinding {
+        /// The lesion.
+        lesion_id: String,
+        /// The timepoint.
+        date: Date,
+        /// The finding.
+        finding: Option<Finding>,
+    },
+    /// Change a lesion's category, organ or node flag.
+    UpdateLesion(Lesion),
+    /// Delete a lesion and its findings.
+    RemoveLesion(String),
+    /// Select a lesion and bring every pane to it.
+    SelectLesion(String),
+    /// Link the compare panes at their current positions ("sync here").
+    SyncHere,
+    /// Turn linked scrolling on or off.
+    SetLinked(bool),
+    /// Change the assessment options.
+    SetAssessOptions(AssessOptions),
+}
+
+/// The undo and redo stacks: inverse edits, tagged with their patient.
+#[derive(Debug, Default, Clone)]
+pub struct History {
+    undo: Vec<(String, Edit)>,
+    redo: Vec<(String, Edit)>,
+}
+
+impl History {
+    /// Whether there is something to undo.
+    pub fn can_undo(&self) -> bool {
+        !self.undo.is_empty()
+    }
+
+    /// Whether there is something to redo.
+    pub fn can_redo(&self) -> bool {
+        !self.redo.is_empty()
+    }
+}
+
+/// Linked scrolling of the compare panes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Link {
+    /// Whether scrolling one pane moves the other.
+    pub enabled: bool,
+    /// Reader-set offset: current position − prior position (mm), from "sync here".
+    pub offset_mm: Option<f64>,
+}
+
+/// The live RECIST assessment of the current patient.
+#[derive(Debug, Clone, Default)]
+pub struct Assessment {
+    /// The engine's result (same engine as `nadir assess`).
+    pub result: Option<PatientAssessment>,
+    /// Engine warnings (baseline conformance …).
+    pub warnings: Vec<Warning>,
+    /// Decisions made while building the records.
+    pub issues: Vec<TrackingIssue>,
 }
 
 /// Everything loaded in this session.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Workspace {
     /// Loaded series, ordered by patient, study date, series number.
     pub series: Vec<SeriesEntry>,
-    /// The series shown in the viewport.
-    pub selected: Option<usize>,
+    /// Panes (three; the layout decides how many are shown).
+    pub panes: [Pane; 3],
+    /// The layout.
+    pub layout: Layout,
+    /// The pane keyboard and browser act on.
+    pub active_pane: usize,
+    /// Lesion tracking per patient key.
+    pub patients: BTreeMap<String, Patient>,
+    /// Undo/redo.
+    pub history: History,
+    /// The measuring tools.
+    pub tools: ToolState,
+    /// Which pane the gesture in progress belongs to.
+    pub gesture_pane: Option<usize>,
+    /// Linked scrolling of the compare panes.
+    pub link: Link,
+    /// The selected lesion.
+    pub selected_lesion: Option<String>,
+    /// Assessment options (`--confirm`, `--min-sd-days`).
+    pub assess_options: AssessOptions,
+    /// The assessment of the current patient, refreshed after every change.
+    pub assessment: Assessment,
     /// Files that were not used.
     pub skipped: Vec<Skipped>,
-    /// Errors to show the reader.
-    pub errors: Vec<String>,
+    /// Messages for the reader (errors, import results), newest last.
+    pub messages: Vec<String>,
     /// Loading progress (0–1) while a job runs.
     pub loading: Option<f32>,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Workspace {
+            series: Vec::new(),
+            panes: [
+                Pane::empty(Plane::Native),
+                Pane::empty(Plane::FixedRow),
+                Pane::empty(Plane::FixedColumn),
+            ],
+            layout: Layout::Single,
+            active_pane: 0,
+            patients: BTreeMap::new(),
+            history: History::default(),
+            tools: ToolState::default(),
+            gesture_pane: None,
+            link: Link {
+                enabled: true,
+                offset_mm: None,
+            },
+            selected_lesion: None,
+            assess_options: AssessOptions::default(),
+            assessment: Assessment::default(),
+            skipped: Vec::new(),
+            messages: Vec::new(),
+            loading: None,
+        }
+    }
 }
 
 /// A study date of a patient: one timepoint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimepointGroup {
-    /// StudyDate (YYYYMMDD).
+    /// The date, when StudyDate parses.
+    pub date: Option<Date>,
+    /// StudyDate as stored.
     pub study_date: String,
-    /// Days from the patient's earliest study date, when dates parse.
+    /// Visit label (`baseline`, `W8` …).
+    pub visit: String,
+    /// Days from the patient's baseline.
     pub day: Option<i64>,
     /// Indices into [`Workspace::series`].
     pub series: Vec<usize>,
@@ -289,137 +376,815 @@ pub struct PatientGroup {
 }
 
 impl Workspace {
-    /// Adds a loaded series, keeping the list ordered, and selects the first one.
+    /// Adds a loaded series, keeping the list ordered; the first series goes
+    /// into the first pane. Its date becomes a timepoint of its patient.
     pub fn add_series(&mut self, loaded: LoadedSeries) {
-        let view = ViewState::initial(&loaded.volume);
         self.skipped.extend(loaded.skipped.iter().cloned());
-        let selected_uid = self
-            .selected_entry()
-            .map(|e| e.loaded.volume.meta.series_instance_uid.clone());
-        self.series.push(SeriesEntry { loaded, view });
+        let entry = SeriesEntry::new(loaded);
+        let key = entry.patient_key();
+        let patient = self
+            .patients
+            .entry(key.clone())
+            .or_insert_with(|| Patient::new(&key));
+        if let Some(date) = entry.date
+            && !patient.timepoints.iter().any(|t| t.date == date)
+        {
+            // A fact of the images, not a reader's edit: not in the undo history.
+            let _ = patient.apply(Edit::PutTimepoint(Timepoint { date, visit: None }));
+        }
+        let shown: Vec<Option<String>> = self
+            .panes
+            .iter()
+            .map(|p| {
+                p.series
+                    .and_then(|i| self.series.get(i))
+                    .map(|e| e.uid().to_string())
+            })
+            .collect();
+        self.series.push(entry);
         self.series.sort_by_key(series_order);
-        self.selected = match selected_uid {
-            Some(uid) => self
-                .series
-                .iter()
-                .position(|e| e.loaded.volume.meta.series_instance_uid == uid),
-            None => Some(0),
-        };
+        for (pane, uid) in self.panes.iter_mut().zip(shown) {
+            pane.series = uid.and_then(|uid| self.series.iter().position(|e| e.uid() == uid));
+        }
+        if self.panes[0].series.is_none() {
+            self.panes[0].series = Some(0);
+            for pane in &mut self.panes[1..] {
+                pane.series = Some(0);
+            }
+        }
+        self.refresh_assessment();
     }
 
-    /// The selected series.
-    pub fn selected_entry(&self) -> Option<&SeriesEntry> {
-        self.series.get(self.selected?)
+    /// The series shown in a pane.
+    pub fn pane_series(&self, pane: usize) -> Option<&SeriesEntry> {
+        self.series.get(self.panes.get(pane)?.series?)
+    }
+
+    /// The series of the active pane.
+    pub fn active_series(&self) -> Option<&SeriesEntry> {
+        self.pane_series(self.active_pane)
+    }
+
+    /// The key of the patient being read (of the active pane, else the first).
+    pub fn current_patient_key(&self) -> Option<String> {
+        self.active_series()
+            .map(SeriesEntry::patient_key)
+            .or_else(|| self.patients.keys().next().cloned())
+    }
+
+    /// The patient being read.
+    pub fn current_patient(&self) -> Option<&Patient> {
+        self.patients.get(&self.current_patient_key()?)
+    }
+
+    /// The date of the active pane's series (the "current timepoint").
+    pub fn current_date(&self) -> Option<Date> {
+        self.active_series().and_then(|e| e.date)
     }
 
     /// Patients → timepoints → series, for the browser.
-    pub fn patients(&self) -> Vec<PatientGroup> {
+    pub fn patient_groups(&self) -> Vec<PatientGroup> {
         let mut out: Vec<PatientGroup> = Vec::new();
         for (i, e) in self.series.iter().enumerate() {
-            let key = patient_key(&e.loaded.volume);
-            let date = e.loaded.volume.meta.study_date.clone();
-            let patient = match out.iter_mut().position(|p| p.patient_key == key) {
-                Some(p) => &mut out[p],
+            let key = e.patient_key();
+            let at = match out.iter().position(|p| p.patient_key == key) {
+                Some(at) => at,
                 None => {
                     out.push(PatientGroup {
-                        patient_key: key,
+                        patient_key: key.clone(),
                         timepoints: Vec::new(),
                     });
-                    let last = out.len() - 1;
-                    &mut out[last]
+                    out.len() - 1
                 }
             };
-            match patient.timepoints.iter_mut().find(|t| t.study_date == date) {
+            let Some(patient) = out.get_mut(at) else {
+                continue;
+            };
+            let study_date = e.volume().meta.study_date.clone();
+            match patient
+                .timepoints
+                .iter_mut()
+                .find(|t| t.study_date == study_date)
+            {
                 Some(t) => t.series.push(i),
-                None => patient.timepoints.push(TimepointGroup {
-                    study_date: date,
-                    day: None,
-                    series: vec![i],
-                }),
+                None => {
+                    let tracked = self.patients.get(&key);
+                    let visit = match (tracked, e.date) {
+                        (Some(p), Some(d)) => p.visit_label(d),
+                        _ => study_date.clone(),
+                    };
+                    let day = tracked
+                        .and_then(Patient::baseline_date)
+                        .zip(e.date)
+                        .map(|(b, d)| d.days_since(b));
+                    patient.timepoints.push(TimepointGroup {
+                        date: e.date,
+                        study_date,
+                        visit,
+                        day,
+                        series: vec![i],
+                    });
+                }
             }
         }
         for p in &mut out {
             p.timepoints.sort_by(|a, b| a.study_date.cmp(&b.study_date));
-            let base = p.timepoints.first().and_then(|t| day_number(&t.study_date));
-            for t in &mut p.timepoints {
-                t.day = base.zip(day_number(&t.study_date)).map(|(b, d)| d - b);
-            }
         }
         out
     }
 
+    /// Measurements drawn on the series of `pane` in its current plane, with
+    /// the shape being edited replaced by its preview.
+    pub fn pane_measurements(&self, pane: usize) -> Vec<(MeasurementId, Shape)> {
+        let (Some(entry), Some(p), Some(patient)) = (
+            self.pane_series(pane),
+            self.panes.get(pane),
+            self.current_patient(),
+        ) else {
+            return Vec::new();
+        };
+        let index = entry.view.index_of(p.plane);
+        let preview = self.tools.preview();
+        patient
+            .measurements
+            .iter()
+            .filter(|m| {
+                let image = &m.measurement.image;
+                image.series_instance_uid == entry.uid()
+                    && image.plane == p.plane
+                    && image.index == index
+            })
+            .map(|m| {
+                let shape = match &preview {
+                    Some((Some(id), shape, _)) if *id == m.id => shape.clone(),
+                    _ => m.measurement.shape.clone(),
+                };
+                (m.id, shape)
+            })
+            .collect()
+    }
+
+    /// The plane context of a pane for the tools (image reference, plane
+    /// directions); `min_extent` is the smallest drawn size in space units.
+    pub fn plane_context(&self, pane: usize, min_extent: f64) -> Option<PlaneContext> {
+        let entry = self.pane_series(pane)?;
+        let frame = entry.frame(self.panes.get(pane)?.plane)?;
+        let g = &entry.geometry;
+        let origin = g.point_from_plane(&frame, 0.0, 0.0)?;
+        let u_direction = (g.point_from_plane(&frame, 1.0, 0.0)? - origin).normalized()?;
+        let v_direction = (g.point_from_plane(&frame, 0.0, 1.0)? - origin).normalized()?;
+        let normal = u_direction.cross(v_direction).normalized()?;
+        let sop_instance_uid = match frame.plane {
+            Plane::Native => entry.volume().instances_in_order.get(frame.index).cloned(),
+            Plane::FixedRow | Plane::FixedColumn => None,
+        };
+        Some(PlaneContext {
+            image: crate::measure::ImageRef {
+                series_instance_uid: entry.uid().to_string(),
+                sop_instance_uid,
+                plane: frame.plane,
+                index: frame.index,
+            },
+            spacing_known: g.spacing_known,
+            normal,
+            u_direction,
+            v_direction,
+            min_extent,
+        })
+    }
+
+    /// The point (patient mm) of plane pixel `(u, v)` of a pane's current plane.
+    pub fn point_on_pane(&self, pane: usize, u: f64, v: f64) -> Option<Vec3> {
+        let entry = self.pane_series(pane)?;
+        let frame = entry.frame(self.panes.get(pane)?.plane)?;
+        entry.geometry.point_from_plane(&frame, u, v)
+    }
+
     /// Applies a command from the UI.
     pub fn apply(&mut self, command: Command) {
-        if let Command::Select(i) = command {
-            if i < self.series.len() {
-                self.selected = Some(i);
-            }
-            return;
-        }
-        let Some(entry) = self.selected.and_then(|i| self.series.get_mut(i)) else {
-            return;
-        };
-        let slices = entry.loaded.volume.slices();
-        let view = &mut entry.view;
         match command {
-            Command::Scroll(delta) => view.scroll(delta, slices),
-            Command::SetSlice(s) => view.slice = s.min(slices.saturating_sub(1)),
-            Command::SetWindow(w) => {
-                view.window = Window {
-                    center: w.center,
-                    width: w.width.max(1.0),
+            Command::OpenFolder(_) => {}
+            Command::ImportLesionTable(path) => self.import_lesion_table(&path),
+            Command::ExportLesionTable(path) => self.export_lesion_table(&path),
+            Command::ShowSeries { pane, series } => self.show_series(pane, series),
+            Command::ActivatePane(pane) => {
+                if pane < self.layout.pane_count() {
+                    self.active_pane = pane;
                 }
             }
-            Command::Zoom(factor) => view.zoom = (view.zoom * factor).clamp(0.1, 40.0),
-            Command::Pan([dx, dy]) => view.pan = [view.pan[0] + dx, view.pan[1] + dy],
-            Command::ResetView => {
-                view.zoom = 1.0;
-                view.pan = [0.0, 0.0];
+            Command::SetLayout(layout) => self.set_layout(layout),
+            Command::Scroll { pane, delta } => {
+                let now = self.pane_index(pane);
+                if let Some(now) = now {
+                    self.set_slice(pane, (now as i64 + delta).max(0) as usize);
+                }
             }
-            Command::OpenFolder(_) | Command::Select(_) => {}
+            Command::SetSlice { pane, index } => self.set_slice(pane, index),
+            Command::SetWindow { pane, window } => {
+                if let Some(entry) = self.pane_entry_mut(pane) {
+                    entry.view.window = Window {
+                        center: window.center,
+                        width: window.width.max(1.0),
+                    };
+                }
+            }
+            Command::ApplyPreset { pane, preset } => {
+                if let Some(entry) = self.pane_entry_mut(pane) {
+                    entry.view.window = preset.window(&entry.loaded.volume);
+                }
+            }
+            Command::Zoom { pane, factor } => {
+                if let Some(p) = self.panes.get_mut(pane) {
+                    p.zoom = (p.zoom * factor).clamp(0.1, 40.0);
+                }
+            }
+            Command::Pan { pane, delta } => {
+                if let Some(p) = self.panes.get_mut(pane) {
+                    p.pan = [p.pan[0] + delta[0], p.pan[1] + delta[1]];
+                }
+            }
+            Command::ResetView(pane) => {
+                if let Some(p) = self.panes.get_mut(pane) {
+                    p.zoom = 1.0;
+                    p.pan = [0.0, 0.0];
+                }
+            }
+            Command::SelectTool(tool) => {
+                self.tools.cancel();
+                self.tools.active = tool;
+            }
+            Command::Pointer { pane, event } => self.pointer(pane, event),
+            Command::Cancel => {
+                self.tools.cancel();
+                self.gesture_pane = None;
+            }
+            Command::SelectMeasurement(id) => self.tools.selected = id,
+            Command::DeleteSelected => {
+                if let Some(id) = self.tools.selected.take() {
+                    self.edit(Edit::RemoveMeasurement(id));
+                }
+            }
+            Command::Undo => self.undo(),
+            Command::Redo => self.redo(),
+            Command::MakeLesion {
+                measurement,
+                category,
+                organ,
+                lymph_node,
+            } => self.make_lesion(measurement, category, organ, lymph_node),
+            Command::AttachToLesion {
+                measurement,
+                lesion_id,
+            } => {
+                let date = self
+                    .current_patient()
+                    .and_then(|p| p.measurement(measurement))
+                    .map(|m| m.date);
+                if let Some(date) = date {
+                    self.edit(Edit::SetObservation {
+                        lesion_id: lesion_id.clone(),
+                        date,
+                        finding: Some(Finding::Measured(measurement)),
+                    });
+                    self.selected_lesion = Some(lesion_id);
+                }
+            }
+            Command::SetFinding {
+                lesion_id,
+                date,
+                finding,
+            } => self.edit(Edit::SetObservation {
+                lesion_id,
+                date,
+                finding,
+            }),
+            Command::UpdateLesion(lesion) => self.edit(Edit::PutLesion(lesion)),
+            Command::RemoveLesion(id) => {
+                if self.selected_lesion.as_deref() == Some(id.as_str()) {
+                    self.selected_lesion = None;
+                }
+                self.edit(Edit::RemoveLesion(id));
+            }
+            Command::SelectLesion(id) => self.select_lesion(&id),
+            Command::SyncHere => {
+                let current = self.native_position(1);
+                let prior = self.native_position(0);
+                if let (Some(c), Some(p)) = (current, prior) {
+                    self.link.offset_mm = Some(c - p);
+                    self.link.enabled = true;
+                }
+            }
+            Command::SetLinked(enabled) => self.link.enabled = enabled,
+            Command::SetAssessOptions(options) => {
+                self.assess_options = options;
+                self.refresh_assessment();
+            }
+        }
+    }
+
+    fn pane_entry_mut(&mut self, pane: usize) -> Option<&mut SeriesEntry> {
+        let series = self.panes.get(pane)?.series?;
+        self.series.get_mut(series)
+    }
+
+    fn pane_index(&self, pane: usize) -> Option<usize> {
+        let p = self.panes.get(pane)?;
+        Some(self.pane_series(pane)?.view.index_of(p.plane))
+    }
+
+    fn show_series(&mut self, pane: usize, series: usize) {
+        if series >= self.series.len() || pane >= self.panes.len() {
+            return;
+        }
+        self.tools.cancel();
+        match self.layout {
+            Layout::Reformats | Layout::Single => {
+                for p in &mut self.panes {
+                    p.series = Some(series);
+                }
+            }
+            Layout::Compare => {
+                if let Some(p) = self.panes.get_mut(pane) {
+                    p.series = Some(series);
+                }
+                self.follow_link(pane);
+            }
+        }
+        self.active_pane = pane.min(self.layout.pane_count() - 1);
+        self.refresh_assessment();
+    }
+
+    fn set_layout(&mut self, layout: Layout) {
+        self.tools.cancel();
+        let current = self
+            .active_series()
+            .map(|_| self.panes[self.active_pane].series)
+            .unwrap_or(self.panes[0].series);
+        self.layout = layout;
+        match layout {
+            Layout::Single => {
+                self.panes[0].plane = Plane::Native;
+                self.panes[0].series = current;
+                self.active_pane = 0;
+            }
+            Layout::Reformats => {
+                for (pane, plane) in self.panes.iter_mut().zip(Plane::ALL) {
+                    pane.plane = plane;
+                    pane.series = current;
+                }
+                self.active_pane = 0;
+            }
+            Layout::Compare => {
+                self.panes[0].plane = Plane::Native;
+                self.panes[1].plane = Plane::Native;
+                // current = the series being read; prior = its previous
+                // timepoint. Reading the baseline: it becomes the prior and
+                // the next timepoint the current.
+                let prior = current.and_then(|c| self.earlier_series_of(c));
+                let (prior, current) = match (prior, current) {
+                    (Some(p), c) => (Some(p), c),
+                    (None, Some(c)) => match self.later_series_of(c) {
+                        Some(later) => (Some(c), Some(later)),
+                        None => (Some(c), Some(c)),
+                    },
+                    (None, None) => (None, None),
+                };
+                self.panes[0].series = prior;
+                self.panes[1].series = current;
+                self.active_pane = 1;
+                self.link.offset_mm = None;
+                self.follow_link(1);
+            }
+        }
+    }
+
+    fn same_kind_series(&self, series: usize) -> Vec<(usize, Date)> {
+        let Some(entry) = self.series.get(series) else {
+            return Vec::new();
+        };
+        let (key, modality) = (entry.patient_key(), &entry.volume().meta.modality);
+        self.series
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.patient_key() == key && &e.volume().meta.modality == modality)
+            .filter_map(|(i, e)| Some((i, e.date?)))
+            .collect()
+    }
+
+    /// The series of the nearest earlier timepoint of the same patient and
+    /// modality as `series`.
+    pub fn earlier_series_of(&self, series: usize) -> Option<usize> {
+        let date = self.series.get(series)?.date?;
+        self.same_kind_series(series)
+            .into_iter()
+            .filter(|(_, d)| *d < date)
+            .max_by_key(|(_, d)| *d)
+            .map(|(i, _)| i)
+    }
+
+    /// The series of the nearest later timepoint of the same patient and
+    /// modality as `series`.
+    pub fn later_series_of(&self, series: usize) -> Option<usize> {
+        let date = self.series.get(series)?.date?;
+        self.same_kind_series(series)
+            .into_iter()
+            .filter(|(_, d)| *d > date)
+            .min_by_key(|(_, d)| *d)
+            .map(|(i, _)| i)
+    }
+
+    /// Position along the slice normal (mm) of a pane's native slice.
+    pub fn native_position(&self, pane: usize) -> Option<f64> {
+        let entry = self.pane_series(pane)?;
+        slice_position_mm(entry.volume(), entry.view.index_of(Plane::Native))
+    }
+
+    /// The offset (current − prior, mm) linking the compare panes: the
+    /// reader's "sync here" if set, else 0 when both series share a
+    /// FrameOfReferenceUID, else none (not linked).
+    pub fn link_offset_mm(&self) -> Option<f64> {
+        if let Some(offset) = self.link.offset_mm {
+            return Some(offset);
+        }
+        let a = self
+            .pane_series(0)?
+            .volume()
+            .geometry
+            .frame_of_reference_uid
+            .as_ref()?;
+        let b = self
+            .pane_series(1)?
+            .volume()
+            .geometry
+            .frame_of_reference_uid
+            .as_ref()?;
+        (a == b).then_some(0.0)
+    }
+
+    /// Whether the compare panes scroll together now.
+    pub fn is_linked(&self) -> bool {
+        self.layout == Layout::Compare && self.link.enabled && self.link_offset_mm().is_some()
+    }
+
+    fn set_slice(&mut self, pane: usize, index: usize) {
+        let Some(plane) = self.panes.get(pane).map(|p| p.plane) else {
+            return;
+        };
+        if let Some(entry) = self.pane_entry_mut(pane) {
+            entry.view.set_index(plane, index, &entry.loaded.volume);
+        }
+        if plane == Plane::Native {
+            self.follow_link(pane);
+        }
+    }
+
+    /// Moves the other compare pane to the position of `pane`.
+    fn follow_link(&mut self, pane: usize) {
+        if !self.is_linked() || pane > 1 {
+            return;
+        }
+        let (Some(offset), Some(position)) = (self.link_offset_mm(), self.native_position(pane))
+        else {
+            return;
+        };
+        let other = 1 - pane;
+        // current − prior = offset
+        let target = if pane == 1 {
+            position - offset
+        } else {
+            position + offset
+        };
+        let Some(entry) = self.pane_entry_mut(other) else {
+            return;
+        };
+        if let Some(slice) = nearest_slice(&entry.loaded.volume, target) {
+            entry
+                .view
+                .set_index(Plane::Native, slice, &entry.loaded.volume);
+        }
+    }
+
+    fn pointer(&mut self, pane: usize, event: PointerEvent) {
+        match event {
+            PointerEvent::Press { at, plane, hit } => {
+                let hit_shape = hit.and_then(|h| {
+                    let m = self.current_patient()?.measurement(h.id)?;
+                    Some((h.id, m.measurement.shape.clone()))
+                });
+                let taken = self.tools.press(at, &plane, hit, |id| {
+                    hit_shape
+                        .as_ref()
+                        .filter(|(hit_id, _)| *hit_id == id)
+                        .map(|(_, shape)| shape.clone())
+                });
+                self.gesture_pane = taken.then_some(pane);
+                if let Some(id) = self.tools.selected
+                    && let Some(lesion) = self
+                        .current_patient()
+                        .and_then(|p| p.lesion_of_measurement(id))
+                {
+                    self.selected_lesion = Some(lesion.id.clone());
+                }
+            }
+            PointerEvent::Drag(at) => {
+                if self.gesture_pane == Some(pane) {
+                    self.tools.drag(at);
+                }
+            }
+            PointerEvent::Release(at) => {
+                if self.gesture_pane != Some(pane) {
+                    return;
+                }
+                self.gesture_pane = None;
+                match self.tools.release(at) {
+                    ToolOutcome::Nothing => {}
+                    ToolOutcome::Created(measurement) => {
+                        if let Some(id) = self.store_measurement(pane, measurement) {
+                            self.tools.selected = Some(id);
+                        }
+                    }
+                    ToolOutcome::Edited { id, after, .. } => {
+                        self.edit(Edit::SetShape { id, shape: after })
+                    }
+                }
+            }
+        }
+    }
+
+    fn store_measurement(
+        &mut self,
+        pane: usize,
+        measurement: Measurement,
+    ) -> Option<MeasurementId> {
+        let date = self.pane_series(pane)?.date?;
+        let key = self.pane_series(pane)?.patient_key();
+        let patient = self.patients.get_mut(&key)?;
+        let id = patient.next_measurement_id();
+        self.edit_patient(
+            &key,
+            Edit::AddMeasurement(StoredMeasurement {
+                id,
+                date,
+                measurement,
+            }),
+        );
+        Some(id)
+    }
+
+    fn make_lesion(
+        &mut self,
+        measurement: MeasurementId,
+        category: Category,
+        organ: String,
+        lymph_node: bool,
+    ) {
+        let Some(patient) = self.current_patient() else {
+            return;
+        };
+        let Some(date) = patient.measurement(measurement).map(|m| m.date) else {
+            return;
+        };
+        let id = patient.next_lesion_id(category, lymph_node);
+        self.edit(Edit::Batch(vec![
+            Edit::PutLesion(Lesion {
+                id: id.clone(),
+                category,
+                organ,
+                lymph_node,
+            }),
+            Edit::SetObservation {
+                lesion_id: id.clone(),
+                date,
+                finding: Some(Finding::Measured(measurement)),
+            },
+        ]));
+        if self
+            .current_patient()
+            .is_some_and(|p| p.lesion(&id).is_some())
+        {
+            self.selected_lesion = Some(id);
+        }
+    }
+
+    /// Applies a reader's edit to the current patient as one undo step.
+    pub fn edit(&mut self, edit: Edit) {
+        if let Some(key) = self.current_patient_key() {
+            self.edit_patient(&key, edit);
+        }
+    }
+
+    fn edit_patient(&mut self, key: &str, edit: Edit) {
+        let Some(patient) = self.patients.get_mut(key) else {
+            return;
+        };
+        match patient.apply(edit) {
+            Ok(inverse) => {
+                self.history.undo.push((key.to_string(), inverse));
+                self.history.redo.clear();
+            }
+            Err(e) => self.messages.push(e.to_string()),
+        }
+        self.refresh_assessment();
+    }
+
+    fn undo(&mut self) {
+        self.tools.cancel();
+        if let Some((key, edit)) = self.history.undo.pop()
+            && let Some(patient) = self.patients.get_mut(&key)
+        {
+            match patient.apply(edit) {
+                Ok(redo) => self.history.redo.push((key, redo)),
+                Err(e) => self.messages.push(format!("cannot undo: {e}")),
+            }
+        }
+        self.forget_missing_selection();
+        self.refresh_assessment();
+    }
+
+    fn redo(&mut self) {
+        self.tools.cancel();
+        if let Some((key, edit)) = self.history.redo.pop()
+            && let Some(patient) = self.patients.get_mut(&key)
+        {
+            match patient.apply(edit) {
+                Ok(undo) => self.history.undo.push((key, undo)),
+                Err(e) => self.messages.push(format!("cannot redo: {e}")),
+            }
+        }
+        self.forget_missing_selection();
+        self.refresh_assessment();
+    }
+
+    fn forget_missing_selection(&mut self) {
+        let patient = self.current_patient();
+        let measurement_gone = self
+            .tools
+            .selected
+            .is_some_and(|id| patient.is_none_or(|p| p.measurement(id).is_none()));
+        let lesion_gone = self
+            .selected_lesion
+            .as_deref()
+            .is_some_and(|id| patient.is_none_or(|p| p.lesion(id).is_none()));
+        if measurement_gone {
+            self.tools.selected = None;
+        }
+        if lesion_gone {
+            self.selected_lesion = None;
+        }
+    }
+
+    /// Recomputes the assessment of the current patient with the engine.
+    pub fn refresh_assessment(&mut self) {
+        self.assessment = match self.current_patient() {
+            Some(patient) => {
+                let (records, issues) = to_recist(patient);
+                if records.is_empty() {
+                    Assessment {
+                        result: None,
+                        warnings: Vec::new(),
+                        issues,
+                    }
+                } else {
+                    let (result, warnings) = assess_patient(&records, &self.assess_options);
+                    Assessment {
+                        result: Some(result),
+                        warnings,
+                        issues,
+                    }
+                }
+            }
+            None => Assessment::default(),
+        };
+    }
+
+    /// Selects a lesion and brings each pane to its measurement on the
+    /// pane's series (or, in compare, to the linked position of the other pane).
+    fn select_lesion(&mut self, lesion_id: &str) {
+        self.selected_lesion = Some(lesion_id.to_string());
+        let Some(patient) = self.current_patient() else {
+            return;
+        };
+        let measured: Vec<(Date, StoredMeasurement)> = patient
+            .observations
+            .iter()
+            .filter(|o| o.lesion_id == lesion_id)
+            .filter_map(|o| match o.finding {
+                Finding::Measured(id) => patient.measurement(id).map(|m| (o.date, m.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut moved = [false; 3];
+        for pane in 0..self.layout.pane_count() {
+            let Some(entry) = self.pane_series(pane) else {
+                continue;
+            };
+            let uid = entry.uid().to_string();
+            let frame_of_reference = entry.volume().geometry.frame_of_reference_uid.clone();
+            // the measurement on this series, else one on a series of the same frame of reference
+            let on_series = measured
+                .iter()
+                .find(|(_, m)| m.measurement.image.series_instance_uid == uid);
+            let same_frame = || {
+                measured.iter().find(|(_, m)| {
+                    self.series.iter().any(|e| {
+                        e.uid() == m.measurement.image.series_instance_uid
+                            && frame_of_reference.is_some()
+                            && e.volume().geometry.frame_of_reference_uid == frame_of_reference
+                    })
+                })
+            };
+            let Some((_, m)) = on_series.or_else(same_frame) else {
+                continue;
+            };
+            let point = m.measurement.shape.centroid();
+            let spacing_known = m.measurement.spacing_known;
+            let target = if spacing_known || on_series.is_some() {
+                entry.geometry.geometry.voxel_from_patient(point)
+            } else {
+                None
+            };
+            if let Some(voxel) = target
+                && let Some(e) = self.pane_entry_mut(pane)
+            {
+                let [c, r, s] = voxel.map(|x| x.round().max(0.0) as usize);
+                e.view.set_index(Plane::Native, s, &e.loaded.volume);
+                e.view.set_index(Plane::FixedRow, r, &e.loaded.volume);
+                e.view.set_index(Plane::FixedColumn, c, &e.loaded.volume);
+                if let Some(m) = moved.get_mut(pane) {
+                    *m = true;
+                }
+            }
+        }
+        if self.layout == Layout::Compare {
+            match moved {
+                [true, false, _] => self.follow_link(0),
+                [false, true, _] => self.follow_link(1),
+                _ => {}
+            }
+        }
+    }
+
+    fn import_lesion_table(&mut self, path: &Path) {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                self.messages.push(format!("{}: {e}", path.display()));
+                return;
+            }
+        };
+        let name = path.display().to_string();
+        match parse_lesion_table(&bytes, &name) {
+            Ok(table) => {
+                let Some(key) = self.current_patient_key() else {
+                    self.messages
+                        .push("open the patient's images before importing a lesion table".into());
+                    return;
+                };
+                let Some(patient) = self.patients.get(&key) else {
+                    return;
+                };
+                let edit = crate::tracking::import_edit(patient, &table.records);
+                self.edit_patient(&key, edit);
+                self.messages
+                    .push(format!("imported {} rows from {name}", table.records.len()));
+                for w in table.warnings {
+                    self.messages.push(w.to_string());
+                }
+            }
+            Err(e) => self.messages.push(e.to_string()),
+        }
+    }
+
+    /// The current patient's lesion table (interchange §1) as CSV text.
+    pub fn lesion_table_csv(&self) -> Result<String, String> {
+        let patient = self.current_patient().ok_or("no patient")?;
+        let (records, _) = to_recist(patient);
+        let mut out = Vec::new();
+        write_lesion_table(&records, &mut out).map_err(|e| e.to_string())?;
+        String::from_utf8(out).map_err(|e| e.to_string())
+    }
+
+    fn export_lesion_table(&mut self, path: &Path) {
+        match self.lesion_table_csv() {
+            Ok(text) => match std::fs::write(path, text) {
+                Ok(()) => self
+                    .messages
+                    .push(format!("lesion table written to {}", path.display())),
+                Err(e) => self.messages.push(format!("{}: {e}", path.display())),
+            },
+            Err(e) => self.messages.push(format!("cannot export: {e}")),
         }
     }
 }
 
 fn series_order(e: &SeriesEntry) -> (String, String, i64, String) {
-    let m = &e.loaded.volume.meta;
+    let m = &e.volume().meta;
     (
-        patient_key(&e.loaded.volume),
+        e.patient_key(),
         m.study_date.clone(),
         m.series_number.unwrap_or(i64::MAX),
         m.series_instance_uid.clone(),
     )
-}
-
-fn patient_key(volume: &Volume) -> String {
-    let p = &volume.meta.patient;
-    if p.id.is_empty() {
-        p.name.clone()
-    } else {
-        p.id.clone()
-    }
-}
-
-/// Days since 1970-01-01 of a DICOM date (YYYYMMDD), `None` if it does not parse.
-pub fn day_number(date: &str) -> Option<i64> {
-    let digits = date.trim();
-    if digits.len() != 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let y: i64 = digits.get(0..4)?.parse().ok()?;
-    let m: i64 = digits.get(4..6)?.parse().ok()?;
-    let d: i64 = digits.get(6..8)?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // Howard Hinnant's days_from_civil.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
 }
 
 #[cfg(test)]
@@ -427,29 +1192,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn day_numbers() {
-        assert_eq!(day_number("19700101"), Some(0));
-        assert_eq!(
-            day_number("20240301")
-                .zip(day_number("20240101"))
-                .map(|(a, b)| a - b),
-            Some(60)
-        );
-        assert_eq!(day_number("2024-03-01"), None);
-        assert_eq!(day_number("20241301"), None);
-    }
-
-    #[test]
-    fn scrolling_is_clamped() {
-        let mut v = ViewState {
-            slice: 1,
-            window: Window::SOFT_TISSUE,
-            zoom: 1.0,
-            pan: [0.0, 0.0],
-        };
-        v.scroll(-5, 10);
-        assert_eq!(v.slice, 0);
-        v.scroll(50, 10);
-        assert_eq!(v.slice, 9);
+    fn dicom_dates_parse() {
+        assert_eq!(dicom_date("20240301"), Date::parse_iso("2024-03-01"));
+        assert_eq!(dicom_date("2024-03-01"), None);
+        assert_eq!(dicom_date("20241301"), None);
     }
 }

@@ -2,55 +2,281 @@
 //! in `_ui`, read the session and return [`Command`]s; they never mutate the
 //! session themselves.
 
+pub mod lesions;
+pub mod response;
 pub mod style;
 pub mod viewport;
 
-use crate::session::{Command, Workspace};
-use crate::volume::Window;
+use std::collections::HashMap;
 
-/// State that only the UI needs (textures, caches).
+use crate::session::{Command, Layout, SeriesEntry, WindowPreset, Workspace};
+use crate::tools::Tool;
+use crate::volume::plane::{Plane, PlaneFrame, window_plane};
+
+/// State that only the UI needs (textures, caches, form fields).
 #[derive(Default)]
 pub struct UiState {
-    /// The slice texture of the main viewport.
-    pub viewport: viewport::SliceTexture,
+    /// The slice textures of the three panes.
+    pub panes: [viewport::SliceTexture; 3],
+    /// Browser thumbnails by SeriesInstanceUID.
+    thumbnails: HashMap<String, egui::TextureHandle>,
+    /// The "make lesion" form.
+    pub lesion_form: lesions::LesionForm,
+    /// Show the side panel (lesions and response).
+    pub hide_side_panel: bool,
 }
 
-/// The whole workstation: menu, series browser, viewport, status bar.
+/// The whole workstation: menu, tool bar, series browser, panes, lesions and
+/// response, status bar. Keyboard shortcuts are read here too.
 pub fn workstation_ui(
     ui: &mut egui::Ui,
     workspace: &Workspace,
     state: &mut UiState,
 ) -> Vec<Command> {
     let mut commands = Vec::new();
-    egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, &mut commands));
+    keyboard_ui(ui, workspace, &mut commands);
+    egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, workspace, state, &mut commands));
+    egui::Panel::top("toolbar").show(ui, |ui| toolbar_ui(ui, workspace, &mut commands));
     egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, workspace));
     egui::Panel::left("browser")
         .resizable(true)
-        .default_size(260.0)
-        .show(ui, |ui| browser_ui(ui, workspace, &mut commands));
+        .default_size(250.0)
+        .show(ui, |ui| browser_ui(ui, workspace, state, &mut commands));
+    if !state.hide_side_panel {
+        egui::Panel::right("lesions")
+            .resizable(true)
+            .default_size(460.0)
+            .min_size(380.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    lesions::lesions_ui(ui, workspace, &mut state.lesion_form, &mut commands);
+                    ui.add_space(8.0);
+                    response::response_ui(ui, workspace, &mut commands);
+                });
+            });
+    }
     egui::CentralPanel::no_frame()
         .frame(egui::Frame::new().fill(egui::Color32::BLACK))
-        .show(ui, |ui| match workspace.selected_entry() {
-            Some(entry) => viewport::viewport_ui(ui, entry, &mut state.viewport, &mut commands),
-            None => {
-                ui.centered_and_justified(|ui| {
-                    let text = if workspace.loading.is_some() {
-                        "Loading…"
-                    } else {
-                        "No images. File ▸ Open folder… or drop a folder here."
-                    };
-                    ui.label(
-                        egui::RichText::new(text)
-                            .color(egui::Color32::GRAY)
-                            .size(18.0),
-                    );
-                });
-            }
-        });
+        .show(ui, |ui| panes_ui(ui, workspace, state, &mut commands));
     commands
 }
 
-fn menu_ui(ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+fn panes_ui(
+    ui: &mut egui::Ui,
+    workspace: &Workspace,
+    state: &mut UiState,
+    commands: &mut Vec<Command>,
+) {
+    if workspace.series.is_empty() {
+        ui.centered_and_justified(|ui| {
+            let text = if workspace.loading.is_some() {
+                "Loading…"
+            } else {
+                "No images. File > Open folder… or drop a folder here."
+            };
+            ui.label(
+                egui::RichText::new(text)
+                    .color(egui::Color32::GRAY)
+                    .size(18.0),
+            );
+        });
+        return;
+    }
+    let rect = ui.available_rect_before_wrap();
+    let gap = 3.0;
+    let rects: Vec<egui::Rect> = match workspace.layout {
+        Layout::Single => vec![rect],
+        Layout::Compare => {
+            let w = (rect.width() - gap) / 2.0;
+            vec![
+                egui::Rect::from_min_size(rect.min, egui::vec2(w, rect.height())),
+                egui::Rect::from_min_size(
+                    rect.min + egui::vec2(w + gap, 0.0),
+                    egui::vec2(w, rect.height()),
+                ),
+            ]
+        }
+        Layout::Reformats => {
+            let w = (rect.width() - gap) / 2.0;
+            let h = (rect.height() - gap) / 2.0;
+            vec![
+                egui::Rect::from_min_size(rect.min, egui::vec2(w, rect.height())),
+                egui::Rect::from_min_size(rect.min + egui::vec2(w + gap, 0.0), egui::vec2(w, h)),
+                egui::Rect::from_min_size(
+                    rect.min + egui::vec2(w + gap, h + gap),
+                    egui::vec2(w, h),
+                ),
+            ]
+        }
+    };
+    for (pane, (r, texture)) in rects.into_iter().zip(state.panes.iter_mut()).enumerate() {
+        let image_rect = if workspace.layout == Layout::Compare {
+            let header = egui::Rect::from_min_size(r.min, egui::vec2(r.width(), 52.0));
+            let mut child = ui.new_child(
+                egui::UiBuilder::new()
+                    .max_rect(header)
+                    .id_salt(("header", pane)),
+            );
+            child.set_clip_rect(header);
+            compare_header_ui(&mut child, workspace, pane, commands);
+            egui::Rect::from_min_max(egui::pos2(r.min.x, header.max.y), r.max)
+        } else {
+            r
+        };
+        let mut child = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(image_rect)
+                .id_salt(("pane", pane)),
+        );
+        child.set_clip_rect(image_rect);
+        viewport::pane_ui(&mut child, image_rect, workspace, pane, texture, commands);
+    }
+}
+
+fn compare_header_ui(
+    ui: &mut egui::Ui,
+    workspace: &Workspace,
+    pane: usize,
+    commands: &mut Vec<Command>,
+) {
+    let Some(entry) = workspace.pane_series(pane) else {
+        return;
+    };
+    egui::Frame::new()
+        .fill(egui::Color32::from_gray(28))
+        .inner_margin(egui::Margin::symmetric(8, 4))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.set_height(44.0);
+            let role = if pane == 0 { "Prior" } else { "Current" };
+            let visit = workspace
+                .patients
+                .get(&entry.patient_key())
+                .zip(entry.date)
+                .map(|(p, d)| p.visit_label(d))
+                .unwrap_or_default();
+            ui.horizontal(|ui| {
+                ui.label(egui::RichText::new(format!("{role}: {visit}")).strong());
+                ui.label(format!(
+                    "{} · {} {}",
+                    pretty_date(&entry.volume().meta.study_date),
+                    entry.volume().meta.modality,
+                    entry.volume().meta.series_description
+                ));
+            });
+            ui.horizontal(|ui| {
+                if pane == 0 {
+                    ui.label(egui::RichText::new("Click a series in the browser to change this pane (Tab switches panes).").weak());
+                    return;
+                }
+                let mut linked = workspace.link.enabled;
+                if ui.checkbox(&mut linked, "Linked").changed() {
+                    commands.push(Command::SetLinked(linked));
+                }
+                if ui
+                    .button("Sync here (Y)")
+                    .on_hover_text("Link the two panes at the slices shown now: scroll both to the same anatomy first.")
+                    .clicked()
+                {
+                    commands.push(Command::SyncHere);
+                }
+                let (text, colour) = match (workspace.link.offset_mm, workspace.link_offset_mm()) {
+                    (Some(offset), _) => (format!("by offset {offset:+.1} mm"), egui::Color32::from_rgb(150, 200, 150)),
+                    (None, Some(_)) => ("same frame of reference".to_string(), egui::Color32::from_rgb(150, 200, 150)),
+                    (None, None) => (
+                        "other frame of reference: align both, then Sync here".to_string(),
+                        egui::Color32::from_rgb(240, 180, 110),
+                    ),
+                };
+                ui.colored_label(colour, text);
+            });
+        });
+}
+
+fn keyboard_ui(ui: &egui::Ui, workspace: &Workspace, commands: &mut Vec<Command>) {
+    if ui.ctx().egui_wants_keyboard_input() {
+        return;
+    }
+    let pane = workspace.active_pane;
+    ui.input_mut(|i| {
+        use egui::{Key, Modifiers};
+        if i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z)
+            || i.consume_key(Modifiers::COMMAND, Key::Y)
+        {
+            commands.push(Command::Redo);
+        }
+        if i.consume_key(Modifiers::COMMAND, Key::Z) {
+            commands.push(Command::Undo);
+        }
+        if i.consume_key(Modifiers::NONE, Key::Escape) {
+            commands.push(Command::Cancel);
+        }
+        if i.consume_key(Modifiers::NONE, Key::Delete)
+            || i.consume_key(Modifiers::NONE, Key::Backspace)
+        {
+            commands.push(Command::DeleteSelected);
+        }
+        for (key, delta) in [
+            (Key::ArrowUp, -1),
+            (Key::ArrowDown, 1),
+            (Key::PageUp, -10),
+            (Key::PageDown, 10),
+        ] {
+            if i.key_pressed(key) {
+                commands.push(Command::Scroll { pane, delta });
+            }
+        }
+        if i.key_pressed(Key::Home) {
+            commands.push(Command::SetSlice { pane, index: 0 });
+        }
+        if i.key_pressed(Key::End) {
+            commands.push(Command::SetSlice {
+                pane,
+                index: usize::MAX,
+            });
+        }
+        if i.modifiers.is_none() {
+            if i.key_pressed(Key::F) {
+                commands.push(Command::ResetView(pane));
+            }
+            if i.key_pressed(Key::Y) {
+                commands.push(Command::SyncHere);
+            }
+            for tool in Tool::ALL {
+                if let Some(key) = Key::from_name(&tool.shortcut().to_string())
+                    && i.key_pressed(key)
+                {
+                    commands.push(Command::SelectTool(tool));
+                }
+            }
+            let digits = [
+                Key::Num1,
+                Key::Num2,
+                Key::Num3,
+                Key::Num4,
+                Key::Num5,
+                Key::Num6,
+            ];
+            for (key, preset) in digits.into_iter().zip(WindowPreset::ALL) {
+                if i.key_pressed(key) {
+                    commands.push(Command::ApplyPreset { pane, preset });
+                }
+            }
+        }
+        if i.key_pressed(egui::Key::Tab) && workspace.layout != Layout::Single {
+            commands.push(Command::ActivatePane(
+                (pane + 1) % workspace.layout.pane_count(),
+            ));
+        }
+    });
+}
+
+fn menu_ui(
+    ui: &mut egui::Ui,
+    workspace: &Workspace,
+    state: &mut UiState,
+    commands: &mut Vec<Command>,
+) {
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
             if ui.button("Open folder…").clicked()
@@ -58,26 +284,139 @@ fn menu_ui(ui: &mut egui::Ui, commands: &mut Vec<Command>) {
             {
                 commands.push(Command::OpenFolder(dir));
             }
+            ui.separator();
+            if ui.button("Import lesion table (CSV)…").clicked()
+                && let Some(file) = rfd::FileDialog::new()
+                    .add_filter("CSV", &["csv"])
+                    .pick_file()
+            {
+                commands.push(Command::ImportLesionTable(file));
+            }
+            if ui.button("Export lesion table (CSV)…").clicked()
+                && let Some(file) = rfd::FileDialog::new()
+                    .add_filter("CSV", &["csv"])
+                    .set_file_name("lesions.csv")
+                    .save_file()
+            {
+                commands.push(Command::ExportLesionTable(file));
+            }
+        });
+        ui.menu_button("Edit", |ui| {
+            if ui
+                .add_enabled(
+                    workspace.history.can_undo(),
+                    egui::Button::new("Undo  Ctrl+Z"),
+                )
+                .clicked()
+            {
+                commands.push(Command::Undo);
+            }
+            if ui
+                .add_enabled(
+                    workspace.history.can_redo(),
+                    egui::Button::new("Redo  Ctrl+Shift+Z"),
+                )
+                .clicked()
+            {
+                commands.push(Command::Redo);
+            }
+            if ui
+                .add_enabled(
+                    workspace.tools.selected.is_some(),
+                    egui::Button::new("Delete measurement  Del"),
+                )
+                .clicked()
+            {
+                commands.push(Command::DeleteSelected);
+            }
+        });
+        ui.menu_button("View", |ui| {
+            for layout in [Layout::Single, Layout::Reformats, Layout::Compare] {
+                if ui
+                    .selectable_label(workspace.layout == layout, layout.name())
+                    .clicked()
+                {
+                    commands.push(Command::SetLayout(layout));
+                }
+            }
+            ui.separator();
+            if ui.button("Fit  F").clicked() {
+                commands.push(Command::ResetView(workspace.active_pane));
+            }
+            ui.checkbox(&mut state.hide_side_panel, "Hide lesion panel");
         });
         ui.menu_button("Window", |ui| {
-            for (name, window) in presets() {
-                if ui.button(name).clicked() {
-                    commands.push(Command::SetWindow(window));
+            for (n, preset) in WindowPreset::ALL.into_iter().enumerate() {
+                if ui
+                    .button(format!("{}  [{}]", preset.label(), n + 1))
+                    .clicked()
+                {
+                    commands.push(Command::ApplyPreset {
+                        pane: workspace.active_pane,
+                        preset,
+                    });
                 }
             }
         });
     });
 }
 
-/// Named CT window presets, with their keyboard shortcuts.
-pub fn presets() -> [(&'static str, Window); 5] {
-    [
-        ("Soft tissue 400/40  [1]", Window::SOFT_TISSUE),
-        ("Lung 1500/−600  [2]", Window::LUNG),
-        ("Bone 1800/400  [3]", Window::BONE),
-        ("Liver 150/30  [4]", Window::LIVER),
-        ("Brain 80/40  [5]", Window::BRAIN),
-    ]
+fn toolbar_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        for tool in Tool::ALL {
+            let selected = workspace.tools.active == tool;
+            let text = egui::RichText::new(format!("{}  {}", tool.name(), tool.shortcut()));
+            if ui
+                .selectable_label(selected, text)
+                .on_hover_text(tool.tooltip())
+                .clicked()
+            {
+                commands.push(Command::SelectTool(tool));
+            }
+        }
+        ui.separator();
+        for layout in [Layout::Single, Layout::Reformats, Layout::Compare] {
+            if ui
+                .selectable_label(workspace.layout == layout, layout.name())
+                .clicked()
+            {
+                commands.push(Command::SetLayout(layout));
+            }
+        }
+        ui.separator();
+        let pane = workspace.active_pane;
+        let is_ct = workspace
+            .active_series()
+            .is_some_and(|e| e.volume().meta.modality == "CT");
+        for (n, preset) in WindowPreset::ALL.into_iter().enumerate() {
+            if !is_ct && preset != WindowPreset::Auto {
+                continue;
+            }
+            let short = preset.label().split(' ').next().unwrap_or_default();
+            if ui
+                .small_button(short)
+                .on_hover_text(format!("{}  (key {})", preset.label(), n + 1))
+                .clicked()
+            {
+                commands.push(Command::ApplyPreset { pane, preset });
+            }
+        }
+        ui.separator();
+        if ui
+            .add_enabled(workspace.history.can_undo(), egui::Button::new("Undo"))
+            .on_hover_text("Undo (Ctrl+Z)")
+            .clicked()
+        {
+            commands.push(Command::Undo);
+        }
+        if ui
+            .add_enabled(workspace.history.can_redo(), egui::Button::new("Redo"))
+            .on_hover_text("Redo (Ctrl+Shift+Z)")
+            .clicked()
+        {
+            commands.push(Command::Redo);
+        }
+    });
 }
 
 fn status_ui(ui: &mut egui::Ui, workspace: &Workspace) {
@@ -99,25 +438,88 @@ fn status_ui(ui: &mut egui::Ui, workspace: &Workspace) {
                     }
                 });
         }
-        for e in &workspace.errors {
-            ui.colored_label(egui::Color32::LIGHT_RED, e);
+        ui.label(format!("· tool: {}", workspace.tools.active.name()));
+        if let Some(message) = workspace.messages.last() {
+            ui.separator();
+            ui.colored_label(egui::Color32::from_rgb(230, 200, 150), message)
+                .on_hover_ui(|ui| {
+                    for m in workspace.messages.iter().rev().take(20) {
+                        ui.label(m);
+                    }
+                });
         }
     });
 }
 
-fn browser_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Command>) {
+fn thumbnail(
+    ctx: &egui::Context,
+    cache: &mut HashMap<String, egui::TextureHandle>,
+    entry: &SeriesEntry,
+) -> Option<egui::TextureId> {
+    if let Some(t) = cache.get(entry.uid()) {
+        return Some(t.id());
+    }
+    let volume = entry.volume();
+    let frame = PlaneFrame::new(volume, Plane::Native, volume.slices() / 2)?;
+    let mut grey = vec![0u8; frame.width * frame.height];
+    if !window_plane(
+        volume,
+        &frame,
+        crate::session::default_window(volume),
+        &mut grey,
+    ) {
+        return None;
+    }
+    // box-downsample to at most 64 pixels wide
+    let step = (frame.width.max(frame.height) / 64).max(1);
+    let (w, h) = (frame.width / step, frame.height / step);
+    let small: Vec<u8> = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            grey.get(y * step * frame.width + x * step)
+                .copied()
+                .unwrap_or(0)
+        })
+        .collect();
+    let image = egui::ColorImage::from_gray([w, h], &small);
+    let handle = ctx.load_texture(
+        format!("thumb-{}", entry.uid()),
+        image,
+        egui::TextureOptions::LINEAR,
+    );
+    let id = handle.id();
+    cache.insert(entry.uid().to_string(), handle);
+    Some(id)
+}
+
+fn browser_ui(
+    ui: &mut egui::Ui,
+    workspace: &Workspace,
+    state: &mut UiState,
+    commands: &mut Vec<Command>,
+) {
     egui::ScrollArea::vertical().show(ui, |ui| {
-        for patient in workspace.patients() {
-            ui.heading(format!("Patient {}", patient.patient_key));
+        for patient in workspace.patient_groups() {
+            let name = workspace
+                .series
+                .iter()
+                .find(|e| e.patient_key() == patient.patient_key)
+                .map(|e| e.volume().meta.patient.name.replace('^', " "))
+                .unwrap_or_default();
+            ui.label(egui::RichText::new(name).heading());
+            ui.label(egui::RichText::new(format!("ID {}", patient.patient_key)).weak());
             for (n, tp) in patient.timepoints.iter().enumerate() {
                 let label = match (n, tp.day) {
-                    (0, _) => format!("Baseline · {}", pretty_date(&tp.study_date)),
-                    (_, Some(day)) => format!(
-                        "Day {day} (week {:.0}) · {}",
-                        day as f64 / 7.0,
-                        pretty_date(&tp.study_date)
-                    ),
-                    _ => pretty_date(&tp.study_date),
+                    (0, _) => format!("{} · {}", tp.visit, pretty_date(&tp.study_date)),
+                    (_, Some(day)) => {
+                        format!("{} · {} · day {day}", tp.visit, pretty_date(&tp.study_date))
+                    }
+                    _ => format!("{} · {}", tp.visit, pretty_date(&tp.study_date)),
+                };
+                let label = if n == 0 {
+                    format!("{label}  (baseline)")
+                } else {
+                    label
                 };
                 egui::CollapsingHeader::new(egui::RichText::new(label).strong())
                     .id_salt(("tp", &patient.patient_key, &tp.study_date))
@@ -127,22 +529,38 @@ fn browser_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Comma
                             let Some(entry) = workspace.series.get(i) else {
                                 continue;
                             };
-                            let v = &entry.loaded.volume;
-                            let text = format!(
-                                "{}  {}  ({} sl)",
-                                v.meta.modality,
-                                if v.meta.series_description.is_empty() {
-                                    "(no description)"
-                                } else {
-                                    &v.meta.series_description
-                                },
-                                v.slices()
-                            );
-                            if ui
-                                .selectable_label(workspace.selected == Some(i), text)
-                                .clicked()
-                            {
-                                commands.push(Command::Select(i));
+                            let shown = workspace.panes[..workspace.layout.pane_count()]
+                                .iter()
+                                .any(|p| p.series == Some(i));
+                            let v = entry.volume();
+                            let description = if v.meta.series_description.is_empty() {
+                                "(no description)"
+                            } else {
+                                &v.meta.series_description
+                            };
+                            let response = ui
+                                .horizontal(|ui| {
+                                    if let Some(id) =
+                                        thumbnail(ui.ctx(), &mut state.thumbnails, entry)
+                                    {
+                                        ui.add(egui::Image::new((id, egui::vec2(48.0, 48.0))));
+                                    }
+                                    ui.selectable_label(
+                                        shown,
+                                        format!(
+                                            "{}  {}\n{} slices",
+                                            v.meta.modality,
+                                            description,
+                                            v.slices()
+                                        ),
+                                    )
+                                })
+                                .inner;
+                            if response.clicked() {
+                                commands.push(Command::ShowSeries {
+                                    pane: workspace.active_pane,
+                                    series: i,
+                                });
                             }
                         }
                     });

@@ -1,38 +1,52 @@
-//! The slice viewport: shows one slice at its true aspect, with stack scroll,
-//! window/level, zoom and pan, and the reading overlay.
+//! One image pane: the slice (or reformat) at its true aspect, measurements
+//! with their labels and handles, the reading overlay, a slice scrollbar,
+//! and the gestures (scroll, window/level, zoom, pan, measuring) turned into
+//! [`Command`]s.
 
-use egui::{Color32, Pos2, Rect, Sense, Vec2};
+use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 
-use crate::session::{Command, SeriesEntry};
-use crate::volume::{Window, window_slice};
+use crate::geom::Vec3;
+use crate::measure::{Shape, label};
+use crate::recist::Category;
+use crate::session::{Command, Layout, PointerEvent, SeriesEntry, Workspace, slice_position_mm};
+use crate::tools::hit_test;
+use crate::volume::Window;
+use crate::volume::plane::{Plane, PlaneFrame, plane_count, window_plane};
 
-/// The texture of the slice on screen; re-uploaded only when the series,
-/// slice or window changes.
+/// The texture of one pane; re-uploaded only when the series, plane, index
+/// or window changes.
 #[derive(Default)]
 pub struct SliceTexture {
-    key: Option<(String, usize, u64, u64)>,
+    key: Option<(String, Plane, usize, u64, u64)>,
     handle: Option<egui::TextureHandle>,
     grey: Vec<u8>,
     /// How many times a texture was uploaded (for tests and benchmarks).
     pub uploads: u64,
+    /// Where the image was last drawn (for tests and screen-space lookups).
+    pub last_map: Option<ScreenMap>,
 }
 
 impl SliceTexture {
-    fn texture(&mut self, ctx: &egui::Context, entry: &SeriesEntry) -> Option<egui::TextureId> {
-        let v = &entry.loaded.volume;
-        let view = entry.view;
+    fn texture(
+        &mut self,
+        ctx: &egui::Context,
+        entry: &SeriesEntry,
+        frame: &PlaneFrame,
+    ) -> Option<egui::TextureId> {
+        let window = entry.view.window;
         let key = (
-            v.meta.series_instance_uid.clone(),
-            view.slice,
-            view.window.center.to_bits(),
-            view.window.width.to_bits(),
+            entry.uid().to_string(),
+            frame.plane,
+            frame.index,
+            window.center.to_bits(),
+            window.width.to_bits(),
         );
         if self.key.as_ref() != Some(&key) || self.handle.is_none() {
-            self.grey.resize(v.rows() * v.columns(), 0);
-            if !window_slice(v, view.slice, view.window, &mut self.grey) {
+            self.grey.resize(frame.width * frame.height, 0);
+            if !window_plane(entry.volume(), frame, window, &mut self.grey) {
                 return None;
             }
-            let image = egui::ColorImage::from_gray([v.columns(), v.rows()], &self.grey);
+            let image = egui::ColorImage::from_gray([frame.width, frame.height], &self.grey);
             match &mut self.handle {
                 Some(h) => h.set(image, egui::TextureOptions::LINEAR),
                 None => {
@@ -47,202 +61,547 @@ impl SliceTexture {
     }
 }
 
-/// Physical size of the slice in mm (or pixels when spacing is unknown).
-fn physical_size(entry: &SeriesEntry) -> Vec2 {
-    let v = &entry.loaded.volume;
-    let [row_mm, col_mm] = v.geometry.pixel_spacing_mm.unwrap_or([1.0, 1.0]);
-    Vec2::new(
-        (v.columns() as f64 * col_mm) as f32,
-        (v.rows() as f64 * row_mm) as f32,
-    )
+/// Where a plane sits on screen: maps plane pixels, screen points and
+/// patient-space points into each other.
+#[derive(Debug, Clone, Copy)]
+pub struct ScreenMap {
+    /// The image rectangle on screen.
+    pub image_rect: Rect,
+    /// Screen points per mm (per px without spacing).
+    pub points_per_unit: f32,
+    /// The plane.
+    pub frame: PlaneFrame,
 }
 
-/// Draws the viewport for `entry` and turns gestures into commands.
-pub fn viewport_ui(
+impl ScreenMap {
+    /// The map for a pane of `area` showing `frame` at `zoom` and `pan`.
+    pub fn new(area: Rect, frame: PlaneFrame, zoom: f32, pan: [f32; 2]) -> ScreenMap {
+        let size = Vec2::new(
+            (frame.width as f64 * frame.pixel_size[0]) as f32,
+            (frame.height as f64 * frame.pixel_size[1]) as f32,
+        );
+        let fit = (area.width() / size.x.max(1e-3)).min(area.height() / size.y.max(1e-3));
+        let scale = fit * zoom;
+        let center = area.center() + Vec2::new(pan[0], pan[1]);
+        ScreenMap {
+            image_rect: Rect::from_center_size(center, size * scale),
+            points_per_unit: scale,
+            frame,
+        }
+    }
+
+    /// Plane pixel `(u, v)` under a screen point.
+    pub fn plane_from_screen(&self, p: Pos2) -> (f64, f64) {
+        let du = self.frame.pixel_size[0] as f32 * self.points_per_unit;
+        let dv = self.frame.pixel_size[1] as f32 * self.points_per_unit;
+        (
+            f64::from((p.x - self.image_rect.min.x) / du - 0.5),
+            f64::from((p.y - self.image_rect.min.y) / dv - 0.5),
+        )
+    }
+
+    /// Screen point of plane pixel `(u, v)`.
+    pub fn screen_from_plane(&self, u: f64, v: f64) -> Pos2 {
+        let du = self.frame.pixel_size[0] as f32 * self.points_per_unit;
+        let dv = self.frame.pixel_size[1] as f32 * self.points_per_unit;
+        Pos2::new(
+            self.image_rect.min.x + (u as f32 + 0.5) * du,
+            self.image_rect.min.y + (v as f32 + 0.5) * dv,
+        )
+    }
+}
+
+/// Colour of a measurement by the category of its lesion.
+fn lesion_colour(category: Option<Category>, selected: bool) -> Color32 {
+    let base = match category {
+        None => Color32::from_rgb(240, 210, 110),
+        Some(Category::Target) => Color32::from_rgb(110, 200, 240),
+        Some(Category::NonTarget) => Color32::from_rgb(190, 160, 240),
+        Some(Category::New) => Color32::from_rgb(245, 130, 120),
+    };
+    if selected {
+        Color32::WHITE.lerp_to_gamma(base, 0.35)
+    } else {
+        base
+    }
+}
+
+/// Anatomical letter (L/R, P/A, S/I) a direction points to.
+fn direction_letter(d: Vec3) -> &'static str {
+    let [x, y, z] = d.0;
+    let (ax, ay, az) = (x.abs(), y.abs(), z.abs());
+    if ax >= ay && ax >= az {
+        if x > 0.0 { "L" } else { "R" }
+    } else if ay >= az {
+        if y > 0.0 { "P" } else { "A" }
+    } else if z > 0.0 {
+        "S"
+    } else {
+        "I"
+    }
+}
+
+/// The pane: image, overlay, measurements and input.
+pub fn pane_ui(
     ui: &mut egui::Ui,
-    entry: &SeriesEntry,
+    available: Rect,
+    workspace: &Workspace,
+    pane: usize,
     texture: &mut SliceTexture,
     commands: &mut Vec<Command>,
 ) {
-    let v = &entry.loaded.volume;
-    let view = entry.view;
-    let available = ui.available_rect_before_wrap();
+    let (Some(entry), Some(p)) = (workspace.pane_series(pane), workspace.panes.get(pane)) else {
+        ui.allocate_rect(available, Sense::hover());
+        return;
+    };
+    let Some(frame) = entry.frame(p.plane) else {
+        ui.allocate_rect(available, Sense::hover());
+        return;
+    };
     let bar_width = 14.0;
     let image_area = Rect::from_min_max(
         available.min,
         Pos2::new(available.max.x - bar_width, available.max.y),
     );
     let response = ui.allocate_rect(image_area, Sense::click_and_drag());
-
-    let size = physical_size(entry);
-    let fit = (image_area.width() / size.x).min(image_area.height() / size.y);
-    let scale = fit * view.zoom;
-    let center = image_area.center() + Vec2::new(view.pan[0], view.pan[1]);
-    let image_rect = Rect::from_center_size(center, size * scale);
-
-    if let Some(id) = texture.texture(ui.ctx(), entry) {
-        ui.painter_at(image_area).image(
+    let map = ScreenMap::new(image_area, frame, p.zoom, p.pan);
+    texture.last_map = Some(map);
+    let painter = ui.painter_at(image_area);
+    painter.rect_filled(image_area, 0.0, Color32::BLACK);
+    if let Some(id) = texture.texture(ui.ctx(), entry, &frame) {
+        painter.image(
             id,
-            image_rect,
+            map.image_rect,
             Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
             Color32::WHITE,
         );
     }
-    overlay_ui(ui, image_area, entry, scale / fit);
-    input_ui(ui, &response, entry, commands);
-    scrollbar_ui(
-        ui,
-        Rect::from_min_max(
-            Pos2::new(available.max.x - bar_width, available.min.y),
-            available.max,
-        ),
-        view.slice,
-        v.slices(),
-        commands,
+    if workspace.layout == Layout::Reformats {
+        reference_lines_ui(&painter, entry, p.plane, &map);
+    }
+    measurements_ui(&painter, workspace, pane, entry, &map);
+    overlay_ui(ui, image_area, workspace, pane, entry, &map);
+    if workspace.active_pane == pane && workspace.layout != Layout::Single {
+        painter.rect_stroke(
+            image_area.shrink(1.0),
+            0.0,
+            Stroke::new(2.0, Color32::from_rgb(70, 110, 150)),
+            egui::StrokeKind::Inside,
+        );
+    }
+    input_ui(ui, &response, workspace, pane, entry, &map, commands);
+    let count = plane_count(entry.volume(), p.plane);
+    let bar = Rect::from_min_max(
+        Pos2::new(available.max.x - bar_width, available.min.y),
+        available.max,
     );
+    scrollbar_ui(ui, bar, pane, frame.index, count, commands);
+}
+
+fn point_at(entry: &SeriesEntry, map: &ScreenMap, screen: Pos2) -> Option<Vec3> {
+    let (u, v) = map.plane_from_screen(screen);
+    entry.geometry.point_from_plane(&map.frame, u, v)
+}
+
+fn screen_at(entry: &SeriesEntry, map: &ScreenMap, point: Vec3) -> Option<Pos2> {
+    let (u, v, _) = entry.geometry.plane_from_point(&map.frame, point)?;
+    Some(map.screen_from_plane(u, v))
 }
 
 fn input_ui(
     ui: &egui::Ui,
     response: &egui::Response,
+    workspace: &Workspace,
+    pane: usize,
     entry: &SeriesEntry,
+    map: &ScreenMap,
     commands: &mut Vec<Command>,
 ) {
-    let view = entry.view;
-    if response.hovered() {
-        let (scroll, zoom_modifier) = ui.input(|i| (i.smooth_scroll_delta.y, i.modifiers.command));
-        if scroll != 0.0 {
-            if zoom_modifier {
-                commands.push(Command::Zoom(if scroll > 0.0 { 1.1 } else { 1.0 / 1.1 }));
-            } else {
-                commands.push(Command::Scroll(if scroll > 0.0 { -1 } else { 1 }));
-            }
-        }
-    }
-    if response.dragged_by(egui::PointerButton::Secondary) {
-        // Right-drag: horizontal = width, vertical = level (the usual reading-room convention).
-        let d = response.drag_delta();
-        let w = view.window;
-        let step = (w.width / 400.0).max(0.5);
-        commands.push(Command::SetWindow(Window {
-            center: w.center - f64::from(d.y) * step,
-            width: (w.width + f64::from(d.x) * step * 2.0).max(1.0),
-        }));
-    }
-    if response.dragged_by(egui::PointerButton::Middle)
-        || (response.dragged_by(egui::PointerButton::Primary) && ui.input(|i| i.modifiers.shift))
-    {
-        let d = response.drag_delta();
-        commands.push(Command::Pan([d.x, d.y]));
-    }
-    ui.input(|i| {
-        use egui::Key;
-        if i.key_pressed(Key::ArrowUp) {
-            commands.push(Command::Scroll(-1));
-        }
-        if i.key_pressed(Key::ArrowDown) {
-            commands.push(Command::Scroll(1));
-        }
-        if i.key_pressed(Key::PageUp) {
-            commands.push(Command::Scroll(-10));
-        }
-        if i.key_pressed(Key::PageDown) {
-            commands.push(Command::Scroll(10));
-        }
-        if i.key_pressed(Key::F) {
-            commands.push(Command::ResetView);
-        }
-        for (key, (_, window)) in [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5]
-            .into_iter()
-            .zip(super::presets())
-        {
-            if i.key_pressed(key) {
-                commands.push(Command::SetWindow(window));
-            }
-        }
+    let (scroll, command_key, shift, press_origin, latest) = ui.input(|i| {
+        (
+            i.smooth_scroll_delta.y,
+            i.modifiers.command,
+            i.modifiers.shift,
+            i.pointer.press_origin(),
+            i.pointer.latest_pos(),
+        )
     });
+    if response.hovered() && scroll != 0.0 {
+        if command_key {
+            commands.push(Command::Zoom {
+                pane,
+                factor: if scroll > 0.0 { 1.1 } else { 1.0 / 1.1 },
+            });
+        } else {
+            commands.push(Command::Scroll {
+                pane,
+                delta: if scroll > 0.0 { -1 } else { 1 },
+            });
+        }
+    }
+    if response.clicked() || response.drag_started() || response.secondary_clicked() {
+        commands.push(Command::ActivatePane(pane));
+    }
+    let tolerance = f64::from(8.0 / map.points_per_unit);
+    let shapes = workspace.pane_measurements(pane);
+    let hit_at = |screen: Pos2| {
+        let point = point_at(entry, map, screen)?;
+        hit_test(shapes.iter().map(|(id, s)| (*id, s)), point, tolerance)
+    };
+    // hover feedback: a pointing hand over handles and outlines
+    if let Some(hover) = response.hover_pos()
+        && !workspace.tools.is_busy()
+        && let Some(hit) = hit_at(hover)
+    {
+        ui.ctx().set_cursor_icon(if hit.handle.is_some() {
+            egui::CursorIcon::Crosshair
+        } else {
+            egui::CursorIcon::Move
+        });
+    }
+    if response.clicked() {
+        let hit = response.interact_pointer_pos().and_then(hit_at);
+        commands.push(Command::SelectMeasurement(hit.map(|h| h.id)));
+    }
+    let primary = egui::PointerButton::Primary;
+    let panning =
+        response.dragged_by(egui::PointerButton::Middle) || (response.dragged_by(primary) && shift);
+    if panning {
+        let d = response.drag_delta();
+        commands.push(Command::Pan {
+            pane,
+            delta: [d.x, d.y],
+        });
+    }
+    let mut window_drag = response.dragged_by(egui::PointerButton::Secondary);
+    if response.drag_started_by(primary) && !shift {
+        let origin = press_origin.unwrap_or_default();
+        let hit = hit_at(origin);
+        let tool_takes = hit.is_some() || workspace.tools.active.draws();
+        if tool_takes
+            && let (Some(at), Some(plane)) = (
+                point_at(entry, map, origin),
+                workspace.plane_context(pane, f64::from(4.0 / map.points_per_unit)),
+            )
+        {
+            commands.push(Command::Pointer {
+                pane,
+                event: PointerEvent::Press { at, plane, hit },
+            });
+            if let Some(now) = latest.and_then(|l| point_at(entry, map, l)) {
+                commands.push(Command::Pointer {
+                    pane,
+                    event: PointerEvent::Drag(now),
+                });
+            }
+        }
+    } else if response.dragged_by(primary) && !shift {
+        if workspace.gesture_pane == Some(pane) {
+            if let Some(now) = latest.and_then(|l| point_at(entry, map, l)) {
+                commands.push(Command::Pointer {
+                    pane,
+                    event: PointerEvent::Drag(now),
+                });
+            }
+        } else if !workspace.tools.active.draws() {
+            window_drag = true;
+        }
+    }
+    if response.drag_stopped_by(primary) && workspace.gesture_pane == Some(pane) {
+        if let Some(now) = latest.and_then(|l| point_at(entry, map, l)) {
+            commands.push(Command::Pointer {
+                pane,
+                event: PointerEvent::Release(now),
+            });
+        } else {
+            commands.push(Command::Cancel);
+        }
+    }
+    if window_drag {
+        // horizontal = width, vertical = level (the usual reading-room convention)
+        let d = response.drag_delta();
+        let w = entry.view.window;
+        let step = (w.width / 400.0).max(0.5);
+        commands.push(Command::SetWindow {
+            pane,
+            window: Window {
+                center: w.center - f64::from(d.y) * step,
+                width: (w.width + f64::from(d.x) * step * 2.0).max(1.0),
+            },
+        });
+    }
+}
+
+fn measurements_ui(
+    painter: &egui::Painter,
+    workspace: &Workspace,
+    pane: usize,
+    entry: &SeriesEntry,
+    map: &ScreenMap,
+) {
+    let Some(patient) = workspace.current_patient() else {
+        return;
+    };
+    let context = entry.context();
+    let mut shapes = workspace.pane_measurements(pane);
+    let mut preview_plane = None;
+    if let Some((None, shape, Some(plane))) = workspace.tools.preview()
+        && workspace.gesture_pane == Some(pane)
+    {
+        preview_plane = Some(plane.clone());
+        shapes.push((crate::tracking::MeasurementId(0), shape));
+    }
+    let font = egui::FontId::proportional(14.0);
+    for (id, shape) in &shapes {
+        let is_preview = id.0 == 0;
+        let selected = workspace.tools.selected == Some(*id) || is_preview;
+        let lesion = patient.lesion_of_measurement(*id);
+        let colour = lesion_colour(lesion.map(|l| l.category), selected);
+        let stroke = Stroke::new(if selected { 2.0 } else { 1.5 }, colour);
+        let to_screen = |p: Vec3| screen_at(entry, map, p);
+        match shape {
+            Shape::Length(l) => {
+                if let (Some(a), Some(b)) = (to_screen(l.start), to_screen(l.end)) {
+                    painter.line_segment([a, b], stroke);
+                }
+            }
+            Shape::Bidirectional(b) => {
+                let [l0, l1] = b.long_axis();
+                let [s0, s1] = b.short_axis();
+                if let (Some(a), Some(c)) = (to_screen(l0), to_screen(l1)) {
+                    painter.line_segment([a, c], stroke);
+                }
+                if let (Some(a), Some(c)) = (to_screen(s0), to_screen(s1)) {
+                    painter.line_segment(
+                        [a, c],
+                        Stroke::new(stroke.width, colour.gamma_multiply(0.85)),
+                    );
+                }
+            }
+            Shape::Ellipse(_) | Shape::Freehand(_) => {
+                let mut points: Vec<Pos2> =
+                    shape.points().into_iter().filter_map(to_screen).collect();
+                let closed = !(is_preview && matches!(shape, Shape::Freehand(_)));
+                if closed && let Some(first) = points.first().copied() {
+                    points.push(first);
+                }
+                painter.add(egui::Shape::line(points, stroke));
+            }
+        }
+        if selected && !is_preview {
+            for h in shape.handles() {
+                if let Some(p) = to_screen(h) {
+                    painter.circle(
+                        p,
+                        4.5,
+                        Color32::from_black_alpha(160),
+                        Stroke::new(1.5, colour),
+                    );
+                }
+            }
+        }
+        // the label: lesion name and value, beside the measurement
+        let measurement = match (is_preview, patient.measurement(*id)) {
+            (false, Some(m)) => {
+                let mut m = m.measurement.clone();
+                m.shape = shape.clone();
+                Some(m)
+            }
+            _ => preview_plane
+                .as_ref()
+                .map(|plane| crate::measure::Measurement {
+                    shape: shape.clone(),
+                    image: plane.image.clone(),
+                    spacing_known: plane.spacing_known,
+                }),
+        };
+        let Some(measurement) = measurement else {
+            continue;
+        };
+        let value = label(&measurement, &context);
+        let text = match lesion {
+            Some(l) => format!("{} · {value}", l.id),
+            None => value,
+        };
+        let anchor = shape
+            .points()
+            .into_iter()
+            .filter_map(to_screen)
+            .max_by(|a, b| a.x.total_cmp(&b.x))
+            .unwrap_or(map.image_rect.center());
+        let pos = anchor + Vec2::new(10.0, -8.0);
+        painter.text(
+            pos + Vec2::splat(1.0),
+            egui::Align2::LEFT_BOTTOM,
+            &text,
+            font.clone(),
+            Color32::BLACK,
+        );
+        painter.text(pos, egui::Align2::LEFT_BOTTOM, text, font.clone(), colour);
+    }
+}
+
+fn reference_lines_ui(painter: &egui::Painter, entry: &SeriesEntry, plane: Plane, map: &ScreenMap) {
+    let stroke = Stroke::new(1.0, Color32::from_rgba_unmultiplied(90, 160, 220, 110));
+    let view = entry.view;
+    let frame = &map.frame;
+    let (w, h) = (frame.width as f64, frame.height as f64);
+    let line_at_voxel = |voxel: [f64; 3], vertical: bool| {
+        let (u, v, _) = frame.plane_from_voxel(voxel);
+        let (a, b) = if vertical {
+            (
+                map.screen_from_plane(u, -0.5),
+                map.screen_from_plane(u, h - 0.5),
+            )
+        } else {
+            (
+                map.screen_from_plane(-0.5, v),
+                map.screen_from_plane(w - 0.5, v),
+            )
+        };
+        painter.line_segment([a, b], stroke);
+    };
+    let [s, r, c] = [
+        view.index_of(Plane::Native) as f64,
+        view.index_of(Plane::FixedRow) as f64,
+        view.index_of(Plane::FixedColumn) as f64,
+    ];
+    match plane {
+        Plane::Native => {
+            line_at_voxel([0.0, r, s], false);
+            line_at_voxel([c, 0.0, s], true);
+        }
+        Plane::FixedRow => {
+            line_at_voxel([0.0, r, s], false);
+            line_at_voxel([c, r, 0.0], true);
+        }
+        Plane::FixedColumn => {
+            line_at_voxel([c, 0.0, s], false);
+            line_at_voxel([c, r, 0.0], true);
+        }
+    }
 }
 
 fn scrollbar_ui(
     ui: &mut egui::Ui,
     rect: Rect,
-    slice: usize,
-    slices: usize,
+    pane: usize,
+    index: usize,
+    count: usize,
     commands: &mut Vec<Command>,
 ) {
-    if slices < 2 {
-        return;
-    }
     let response = ui.allocate_rect(rect, Sense::click_and_drag());
     let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, 0.0, Color32::from_gray(30));
-    let frac = slice as f32 / (slices - 1) as f32;
-    let thumb_h = (rect.height() / slices as f32).max(12.0);
+    painter.rect_filled(rect, 0.0, Color32::from_gray(24));
+    if count < 2 {
+        return;
+    }
+    let frac = index as f32 / (count - 1) as f32;
+    let thumb_h = (rect.height() / count as f32).max(14.0);
     let y = rect.min.y + frac * (rect.height() - thumb_h);
     painter.rect_filled(
         Rect::from_min_size(
-            Pos2::new(rect.min.x + 2.0, y),
-            Vec2::new(rect.width() - 4.0, thumb_h),
+            Pos2::new(rect.min.x + 3.0, y),
+            Vec2::new(rect.width() - 6.0, thumb_h),
         ),
         3.0,
-        Color32::from_gray(140),
+        Color32::from_gray(if response.hovered() { 170 } else { 120 }),
     );
     if (response.dragged() || response.clicked())
         && let Some(p) = response.interact_pointer_pos()
     {
         let t = ((p.y - rect.min.y - thumb_h / 2.0) / (rect.height() - thumb_h)).clamp(0.0, 1.0);
-        commands.push(Command::SetSlice((t * (slices - 1) as f32).round() as usize));
+        commands.push(Command::SetSlice {
+            pane,
+            index: (t * (count - 1) as f32).round() as usize,
+        });
     }
 }
 
-fn overlay_ui(ui: &egui::Ui, area: Rect, entry: &SeriesEntry, zoom: f32) {
-    let v = &entry.loaded.volume;
+fn overlay_ui(
+    ui: &egui::Ui,
+    area: Rect,
+    workspace: &Workspace,
+    pane: usize,
+    entry: &SeriesEntry,
+    map: &ScreenMap,
+) {
+    let v = entry.volume();
     let view = entry.view;
+    let frame = &map.frame;
     let painter = ui.painter_at(area);
     let font = egui::FontId::proportional(14.0);
-    let color = Color32::from_rgb(230, 220, 160);
+    let colour = Color32::from_rgb(225, 215, 170);
     let margin = 8.0;
     let meta = &v.meta;
-    let top_left = format!(
-        "{}\nID {}\n{}",
-        meta.patient.name.replace('^', " "),
-        meta.patient.id,
-        super::pretty_date(&meta.study_date)
-    );
-    let top_right = format!(
-        "{} {}\n{}\n{}×{}",
-        meta.modality,
-        meta.series_number
-            .map(|n| format!("#{n}"))
-            .unwrap_or_default(),
-        meta.series_description,
-        v.columns(),
-        v.rows()
-    );
-    let position = v
-        .geometry
-        .normal()
-        .zip(v.geometry.slice_positions_mm.get(view.slice))
-        .map(|(n, p)| format!("  pos {:.1} mm", p.dot(n)))
-        .unwrap_or_default();
-    let spacing = match v.geometry.pixel_spacing_mm {
-        Some([r, c]) => format!("{c:.2}×{r:.2} mm px"),
-        None => "no pixel spacing: px only".to_string(),
+    let visit = match (workspace.patients.get(&entry.patient_key()), entry.date) {
+        (Some(p), Some(d)) => format!("  ({})", p.visit_label(d)),
+        _ => String::new(),
     };
+    let narrow = area.width() < 560.0;
+    let name = meta.patient.name.replace('^', " ");
+    let date = super::pretty_date(&meta.study_date);
+    let series_number = meta
+        .series_number
+        .map(|n| format!("#{n}"))
+        .unwrap_or_default();
+    let plane_name = frame.plane.anatomical_name(v.geometry.orientation);
+    let (top_left, top_right) = if narrow {
+        (
+            format!("{name}\n{date}{visit}"),
+            format!("{} {series_number}\n{plane_name}", meta.modality),
+        )
+    } else {
+        (
+            format!("{name}\nID {}\n{date}{visit}", meta.patient.id),
+            format!(
+                "{} {series_number}\n{}\n{plane_name}  {}×{}",
+                meta.modality, meta.series_description, frame.width, frame.height
+            ),
+        )
+    };
+    let count = plane_count(v, frame.plane);
+    let position = match frame.plane {
+        Plane::Native => slice_position_mm(v, frame.index).map(|z| format!("  {z:.1} mm")),
+        Plane::FixedRow | Plane::FixedColumn => entry
+            .geometry
+            .point_from_plane(frame, 0.0, 0.0)
+            .zip(entry.geometry.plane_normal(frame.plane))
+            .filter(|_| entry.geometry.spacing_known)
+            .map(|(p, n)| format!("  {:.1} mm", p.dot(n))),
+    }
+    .unwrap_or_default();
+    let spacing = if entry.geometry.spacing_known {
+        format!("{:.2} × {:.2} mm", frame.pixel_size[0], frame.pixel_size[1])
+    } else {
+        "NO PIXEL SPACING: values in px".to_string()
+    };
+    let thickness = meta
+        .slice_thickness_mm
+        .filter(|_| frame.plane == Plane::Native)
+        .map(|t| format!("  thk {t:.1} mm"))
+        .unwrap_or_default();
     let bottom_left = format!(
-        "Im {}/{}{}\n{}",
-        view.slice + 1,
-        v.slices(),
+        "Im {}/{}{}\n{}{}",
+        frame.index + 1,
+        count,
         position,
-        spacing
+        spacing,
+        thickness
     );
+    let zoom = map.points_per_unit * frame.pixel_size[0] as f32;
     let bottom_right = format!(
-        "W {:.0} L {:.0}\nZoom {:.0}%",
+        "W {:.0}  L {:.0}\nZoom {:.0}%{}",
         view.window.width,
         view.window.center,
-        zoom * 100.0
+        zoom * 100.0,
+        if v.photometric == crate::volume::Photometric::Monochrome1 {
+            "  MONO1"
+        } else {
+            ""
+        }
     );
-    let shadowed = |pos: Pos2, align: egui::Align2, text: String| {
+    let shadowed = |pos: Pos2, align: egui::Align2, text: String, colour: Color32| {
         painter.text(
             pos + Vec2::splat(1.0),
             align,
@@ -250,26 +609,73 @@ fn overlay_ui(ui: &egui::Ui, area: Rect, entry: &SeriesEntry, zoom: f32) {
             font.clone(),
             Color32::BLACK,
         );
-        painter.text(pos, align, text, font.clone(), color);
+        painter.text(pos, align, text, font.clone(), colour);
     };
     shadowed(
         area.left_top() + Vec2::splat(margin),
         egui::Align2::LEFT_TOP,
         top_left,
+        colour,
     );
     shadowed(
         area.right_top() + Vec2::new(-margin, margin),
         egui::Align2::RIGHT_TOP,
         top_right,
+        colour,
     );
+    let bottom_colour = if entry.geometry.spacing_known {
+        colour
+    } else {
+        Color32::from_rgb(255, 140, 100)
+    };
     shadowed(
         area.left_bottom() + Vec2::new(margin, -margin),
         egui::Align2::LEFT_BOTTOM,
         bottom_left,
+        bottom_colour,
     );
     shadowed(
         area.right_bottom() + Vec2::new(-margin, -margin),
         egui::Align2::RIGHT_BOTTOM,
         bottom_right,
+        colour,
     );
+    // orientation letters at the middle of each edge of the image
+    let g = &entry.geometry;
+    if v.geometry.orientation.is_some()
+        && let (Some(o), Some(right), Some(down)) = (
+            g.point_from_plane(frame, 0.0, 0.0),
+            g.point_from_plane(frame, 1.0, 0.0),
+            g.point_from_plane(frame, 0.0, 1.0),
+        )
+    {
+        let (u_dir, v_dir) = (right - o, down - o);
+        let rect = map.image_rect.intersect(area);
+        let letter_colour = Color32::from_rgb(160, 190, 220);
+        shadowed(
+            Pos2::new(rect.max.x - margin, rect.center().y),
+            egui::Align2::RIGHT_CENTER,
+            direction_letter(u_dir).into(),
+            letter_colour,
+        );
+        shadowed(
+            Pos2::new(rect.min.x + margin, rect.center().y),
+            egui::Align2::LEFT_CENTER,
+            direction_letter(u_dir * -1.0).into(),
+            letter_colour,
+        );
+        shadowed(
+            Pos2::new(rect.center().x, rect.min.y + margin),
+            egui::Align2::CENTER_TOP,
+            direction_letter(v_dir * -1.0).into(),
+            letter_colour,
+        );
+        shadowed(
+            Pos2::new(rect.center().x, rect.max.y - margin),
+            egui::Align2::CENTER_BOTTOM,
+            direction_letter(v_dir).into(),
+            letter_colour,
+        );
+    }
+    let _ = pane;
 }

@@ -6,6 +6,8 @@
 //! stored values makes the pixel fingerprint exact and halves memory against
 //! `f32`; the rescale is an affine map, so windowing and statistics stay cheap.
 
+pub mod plane;
+
 use ndarray::Array3;
 use serde::Serialize;
 
@@ -79,6 +81,55 @@ impl Geometry {
                 + orientation.row * (column * column_spacing)
                 + orientation.column * (row * row_spacing),
         )
+    }
+
+    /// Voxel indices `[column, row, slice]` (fractional) of a patient point:
+    /// the inverse of [`Geometry::patient_from_voxel`]. The slice index is
+    /// interpolated between the two slices whose positions along the normal
+    /// bracket the point (extrapolated beyond the ends). `None` when the
+    /// geometry is incomplete or slices do not advance along the normal.
+    pub fn voxel_from_patient(&self, point: Vec3) -> Option<[f64; 3]> {
+        let [row_spacing, column_spacing] = self.pixel_spacing_mm?;
+        let orientation = self.orientation?;
+        let normal = orientation.normal();
+        let depth = point.dot(normal);
+        let n = self.slice_positions_mm.len();
+        let slice = match n {
+            0 => return None,
+            1 => 0.0,
+            _ => {
+                let along: Vec<f64> = self
+                    .slice_positions_mm
+                    .iter()
+                    .map(|p| p.dot(normal))
+                    .collect();
+                let ascending = along.last()? >= along.first()?;
+                // first bracket [i, i + 1] that contains depth, else the end pair
+                let mut lower = if ascending == (depth < *along.first()?) {
+                    0
+                } else {
+                    n - 2
+                };
+                for i in 0..n - 1 {
+                    let (a, b) = (*along.get(i)?, *along.get(i + 1)?);
+                    if (a.min(b)..=a.max(b)).contains(&depth) {
+                        lower = i;
+                        break;
+                    }
+                }
+                let (a, b) = (*along.get(lower)?, *along.get(lower + 1)?);
+                if (b - a).abs() < 1e-9 {
+                    return None;
+                }
+                lower as f64 + (depth - a) / (b - a)
+            }
+        };
+        let origin = self.slice_origin(slice.clamp(0.0, (n - 1) as f64))?;
+        let offset = point - origin;
+        // extrapolate the origin beyond the ends along the normal
+        let column = offset.dot(orientation.row) / column_spacing;
+        let row = offset.dot(orientation.column) / row_spacing;
+        Some([column, row, slice])
     }
 
     /// Position of pixel (0, 0) of a possibly fractional slice index, by linear
@@ -304,6 +355,16 @@ impl StatsAccumulator {
 mod tests {
     use super::*;
 
+    #[test]
+    fn grey_byte_clamps_and_rounds() {
+        assert_eq!(grey_byte(-20.0), 0);
+        assert_eq!(grey_byte(0.4), 0);
+        assert_eq!(grey_byte(0.6), 1);
+        assert_eq!(grey_byte(254.7), 255);
+        assert_eq!(grey_byte(1e9), 255);
+        assert_eq!(grey_byte(f32::NAN), 0);
+    }
+
     fn geometry(positions: &[[f64; 3]]) -> Geometry {
         Geometry {
             pixel_spacing_mm: Some([0.5, 0.8]),
@@ -323,6 +384,27 @@ mod tests {
         let mid = g.patient_from_voxel(0.0, 0.0, 0.5).unwrap();
         assert_eq!(mid, Vec3::new(10.0, 20.0, 32.5));
         assert!(g.patient_from_voxel(0.0, 0.0, 2.0).is_none());
+    }
+
+    #[test]
+    fn voxel_from_patient_inverts_patient_from_voxel() {
+        let g = geometry(&[[10.0, 20.0, 30.0], [10.0, 20.0, 35.0], [10.0, 20.0, 45.0]]);
+        for (c, r, s) in [
+            (10.0, 4.0, 1.0),
+            (0.0, 0.0, 0.0),
+            (3.5, 7.25, 1.5),
+            (1.0, 2.0, 2.0),
+        ] {
+            let p = g.patient_from_voxel(c, r, s).unwrap();
+            let [c2, r2, s2] = g.voxel_from_patient(p).unwrap();
+            assert!(
+                (c - c2).abs() < 1e-9 && (r - r2).abs() < 1e-9 && (s - s2).abs() < 1e-9,
+                "{c} {r} {s}"
+            );
+        }
+        // beyond the last slice: extrapolated slice index
+        let [_, _, s] = g.voxel_from_patient(Vec3::new(10.0, 20.0, 50.0)).unwrap();
+        assert!((s - 2.5).abs() < 1e-9);
     }
 
     #[test]
@@ -397,6 +479,15 @@ impl Window {
     };
 }
 
+/// Clamps a grey level to 0–255 and rounds it to a byte without a
+/// saturating float-to-int conversion (which keeps the loop vectorised):
+/// adding 1.5 · 2²³ puts the rounded integer in the low mantissa bits.
+#[inline(always)]
+pub fn grey_byte(grey: f32) -> u8 {
+    const MAGIC: f32 = 12_582_912.0;
+    ((grey.clamp(0.0, 255.0) + MAGIC).to_bits() & 0xFF) as u8
+}
+
 /// Maps one slice to 8-bit grey levels through `window` (linear, DICOM-style
 /// clamping), inverting for MONOCHROME1. `out` must hold rows × columns bytes.
 ///
@@ -426,8 +517,20 @@ pub fn window_slice(volume: &Volume, slice: usize, window: Window, out: &mut [u8
         scale = -scale;
         bias = 255.0 - bias;
     }
-    for (o, &v) in out.iter_mut().zip(values) {
-        *o = (f32::from(v) * scale + bias).clamp(0.0, 255.0) as u8;
+    // fixed-size chunks let the compiler keep 16 pixels in vector registers
+    let mut out_chunks = out.chunks_exact_mut(16);
+    let mut value_chunks = values.chunks_exact(16);
+    for (o, v) in (&mut out_chunks).zip(&mut value_chunks) {
+        for (o, &v) in o.iter_mut().zip(v) {
+            *o = grey_byte(f32::from(v) * scale + bias);
+        }
+    }
+    for (o, &v) in out_chunks
+        .into_remainder()
+        .iter_mut()
+        .zip(value_chunks.remainder())
+    {
+        *o = grey_byte(f32::from(v) * scale + bias);
     }
     true
 }

@@ -1,0 +1,791 @@
+//! Lesion tracking: a [`Patient`] has timepoints (one per scan date; the
+//! earliest is baseline), lesions (target / non-target / new, organ, lymph
+//! node), measurements drawn on the images, and observations — what the
+//! reader states for a lesion at a timepoint: measured by a drawn
+//! measurement, a number entered or imported, or a status without drawing.
+//!
+//! Every change is an [`Edit`]; [`Patient::apply`] returns the inverse edit,
+//! which is all undo/redo needs. [`to_recist`] is the only bridge into the
+//! response engine, so the GUI, the CSV and the CLI give the same answer.
+
+use serde::{Deserialize, Serialize};
+
+use crate::measure::{Measurement, Shape};
+use crate::recist::{Category, Date, LesionRecord, LesionStatus};
+
+/// Identity of a stored measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MeasurementId(pub u64);
+
+/// Why an edit could not be applied.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrackingError {
+    /// No measurement with this id.
+    #[error("no measurement #{0}")]
+    NoMeasurement(u64),
+    /// A measurement with this id exists already.
+    #[error("measurement #{0} exists already")]
+    DuplicateMeasurement(u64),
+    /// No lesion with this id.
+    #[error("no lesion {0}")]
+    NoLesion(String),
+    /// No timepoint on this date.
+    #[error("no timepoint on {0}")]
+    NoTimepoint(Date),
+    /// A status that does not fit the lesion's category.
+    #[error("status {status} is not valid for a {category} lesion")]
+    StatusInvalid {
+        /// The status.
+        status: LesionStatus,
+        /// The category.
+        category: Category,
+    },
+    /// A measurement that gives no diameter for a target.
+    #[error("a target needs a length or bidirectional measurement, not an ROI")]
+    NoDiameter,
+}
+
+/// One scan date of the patient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timepoint {
+    /// Scan date.
+    pub date: Date,
+    /// Visit label given by an imported table; `None`: derived from the date.
+    pub visit: Option<String>,
+}
+
+/// A lesion followed over time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lesion {
+    /// Stable id (`T1`, `NT1`, `N1`, `NL1`).
+    pub id: String,
+    /// Target, non-target or new.
+    pub category: Category,
+    /// Organ (`liver`, `lung`, `lymph node` …).
+    pub organ: String,
+    /// Lymph node (measured by short axis).
+    pub lymph_node: bool,
+}
+
+/// What the reader states for a lesion at a timepoint.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finding {
+    /// Measured by a drawn measurement.
+    Measured(MeasurementId),
+    /// Diameters entered by hand or imported from a lesion table.
+    Entered {
+        /// Longest diameter in mm.
+        long_axis_mm: Option<f64>,
+        /// Short axis in mm.
+        short_axis_mm: Option<f64>,
+        /// Volume, T2 signal: carried from an imported table.
+        extra: ExtraValues,
+    },
+    /// A status without drawing (absent, too small, not evaluable, present,
+    /// unequivocal progression, equivocal).
+    Stated(LesionStatus),
+}
+
+/// Values of a lesion-table row beyond the diameters (interchange §1),
+/// carried through import and export unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ExtraValues {
+    /// Segmented volume in ml.
+    pub volume_ml: Option<f64>,
+    /// Mean T2 signal of the lesion.
+    pub t2_si: Option<f64>,
+    /// Mean T2 signal of the reference tissue.
+    pub t2_ref_si: Option<f64>,
+}
+
+/// A finding for one lesion at one timepoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// The lesion.
+    pub lesion_id: String,
+    /// The timepoint.
+    pub date: Date,
+    /// The finding.
+    pub finding: Finding,
+}
+
+/// A measurement drawn on one of the patient's images.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMeasurement {
+    /// Identity.
+    pub id: MeasurementId,
+    /// Timepoint of the image it was drawn on.
+    pub date: Date,
+    /// The measurement.
+    pub measurement: Measurement,
+}
+
+/// One change to a patient. Applying it returns its inverse.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    /// Store a measurement.
+    AddMeasurement(StoredMeasurement),
+    /// Delete a measurement (and the observations that use it).
+    RemoveMeasurement(MeasurementId),
+    /// Replace a measurement's shape.
+    SetShape {
+        /// Which.
+        id: MeasurementId,
+        /// The new shape.
+        shape: Shape,
+    },
+    /// Add a lesion, or replace the one with the same id.
+    PutLesion(Lesion),
+    /// Delete a lesion and its observations.
+    RemoveLesion(String),
+    /// Set (or with `None` clear) the finding of a lesion at a timepoint.
+    SetObservation {
+        /// The lesion.
+        lesion_id: String,
+        /// The timepoint.
+        date: Date,
+        /// The finding.
+        finding: Option<Finding>,
+    },
+    /// Add a timepoint, or replace the one with the same date.
+    PutTimepoint(Timepoint),
+    /// Delete a timepoint (only when nothing refers to it).
+    RemoveTimepoint(Date),
+    /// Several edits as one step.
+    Batch(Vec<Edit>),
+}
+
+/// The lesions, timepoints and measurements of one patient.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Patient {
+    /// PatientID.
+    pub id: String,
+    /// Timepoints in date order.
+    pub timepoints: Vec<Timepoint>,
+    /// Lesions in creation order.
+    pub lesions: Vec<Lesion>,
+    /// Observations.
+    pub observations: Vec<Observation>,
+    /// Measurements.
+    pub measurements: Vec<StoredMeasurement>,
+    next_measurement: u64,
+}
+
+impl Patient {
+    /// An empty patient.
+    pub fn new(id: &str) -> Patient {
+        Patient {
+            id: id.to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// A fresh measurement id.
+    pub fn next_measurement_id(&mut self) -> MeasurementId {
+        self.next_measurement += 1;
+        let used = self.measurements.iter().map(|m| m.id.0).max().unwrap_or(0);
+        self.next_measurement = self.next_measurement.max(used + 1);
+        MeasurementId(self.next_measurement)
+    }
+
+    /// The baseline date (earliest timepoint).
+    pub fn baseline_date(&self) -> Option<Date> {
+        self.timepoints.first().map(|t| t.date)
+    }
+
+    /// The visit label of a date: the imported one, else `baseline` for the
+    /// earliest date and `W<weeks>` after it.
+    pub fn visit_label(&self, date: Date) -> String {
+        if let Some(label) = self
+            .timepoints
+            .iter()
+            .find(|t| t.date == date)
+            .and_then(|t| t.visit.clone())
+        {
+            return label;
+        }
+        match self.baseline_date() {
+            Some(base) if base == date => "baseline".to_string(),
+            Some(base) => format!("W{}", (date.days_since(base) as f64 / 7.0).round() as i64),
+            None => date.to_string(),
+        }
+    }
+
+    /// The measurement with this id.
+    pub fn measurement(&self, id: MeasurementId) -> Option<&StoredMeasurement> {
+        self.measurements.iter().find(|m| m.id == id)
+    }
+
+    /// The lesion with this id.
+    pub fn lesion(&self, id: &str) -> Option<&Lesion> {
+        self.lesions.iter().find(|l| l.id == id)
+    }
+
+    /// The finding of a lesion at a date.
+    pub fn finding(&self, lesion_id: &str, date: Date) -> Option<&Finding> {
+        self.observations
+            .iter()
+            .find(|o| o.lesion_id == lesion_id && o.date == date)
+            .map(|o| &o.finding)
+    }
+
+    /// The lesion a measurement is the finding of, if any.
+    pub fn lesion_of_measurement(&self, id: MeasurementId) -> Option<&Lesion> {
+        let observation = self
+            .observations
+            .iter()
+            .find(|o| o.finding == Finding::Measured(id))?;
+        self.lesion(&observation.lesion_id)
+    }
+
+    /// A new lesion id for a category: `T<n>` (targets), `N<n>` (nodal
+    /// targets), `NT<n>` (non-targets), `NL<n>` (new lesions).
+    pub fn next_lesion_id(&self, category: Category, lymph_node: bool) -> String {
+        let prefix = match (category, lymph_node) {
+            (Category::Target, false) => "T",
+            (Category::Target, true) => "N",
+            (Category::NonTarget, _) => "NT",
+            (Category::New, _) => "NL",
+        };
+        (1..)
+            .map(|n| format!("{prefix}{n}"))
+            .find(|id| self.lesion(id).is_none())
+            .unwrap_or_else(|| prefix.to_string())
+    }
+
+    /// Applies `edit`, returning the edit that undoes it. A failing batch
+    /// leaves the patient unchanged.
+    pub fn apply(&mut self, edit: Edit) -> Result<Edit, TrackingError> {
+        match edit {
+            Edit::AddMeasurement(m) => {
+                if self.measurement(m.id).is_some() {
+                    return Err(TrackingError::DuplicateMeasurement(m.id.0));
+                }
+                let id = m.id;
+                self.next_measurement = self.next_measurement.max(id.0);
+                self.measurements.push(m);
+                Ok(Edit::RemoveMeasurement(id))
+            }
+            Edit::RemoveMeasurement(id) => {
+                let at = self
+                    .measurements
+                    .iter()
+                    .position(|m| m.id == id)
+                    .ok_or(TrackingError::NoMeasurement(id.0))?;
+                let removed = self.measurements.remove(at);
+                let mut inverse = vec![Edit::AddMeasurement(removed)];
+                let finding = Finding::Measured(id);
+                for o in self.observations.iter().filter(|o| o.finding == finding) {
+                    inverse.push(Edit::SetObservation {
+                        lesion_id: o.lesion_id.clone(),
+                        date: o.date,
+                        finding: Some(o.finding.clone()),
+                    });
+                }
+                self.observations.retain(|o| o.finding != finding);
+                Ok(Edit::Batch(inverse))
+            }
+            Edit::SetShape { id, shape } => {
+                let m = self
+                    .measurements
+                    .iter_mut()
+                    .find(|m| m.id == id)
+                    .ok_or(TrackingError::NoMeasurement(id.0))?;
+                let before = std::mem::replace(&mut m.measurement.shape, shape);
+                Ok(Edit::SetShape { id, shape: before })
+            }
+            Edit::PutLesion(lesion) => {
+                let id = lesion.id.clone();
+                match self.lesions.iter_mut().find(|l| l.id == id) {
+                    Some(existing) => {
+                        let before = std::mem::replace(existing, lesion);
+                        Ok(Edit::PutLesion(before))
+                    }
+                    None => {
+                        self.lesions.push(lesion);
+                        Ok(Edit::RemoveLesion(id))
+                    }
+                }
+            }
+            Edit::RemoveLesion(id) => {
+                let at = self
+                    .lesions
+                    .iter()
+                    .position(|l| l.id == id)
+                    .ok_or_else(|| TrackingError::NoLesion(id.clone()))?;
+                let removed = self.lesions.remove(at);
+                let mut inverse = vec![Edit::PutLesion(removed)];
+                for o in self.observations.iter().filter(|o| o.lesion_id == id) {
+                    inverse.push(Edit::SetObservation {
+                        lesion_id: id.clone(),
+                        date: o.date,
+                        finding: Some(o.finding.clone()),
+                    });
+                }
+                self.observations.retain(|o| o.lesion_id != id);
+                Ok(Edit::Batch(inverse))
+            }
+            Edit::SetObservation {
+                lesion_id,
+                date,
+                finding,
+            } => {
+                let lesion = self
+                    .lesion(&lesion_id)
+                    .ok_or_else(|| TrackingError::NoLesion(lesion_id.clone()))?;
+                if !self.timepoints.iter().any(|t| t.date == date) {
+                    return Err(TrackingError::NoTimepoint(date));
+                }
+                match &finding {
+                    Some(Finding::Stated(status)) if !status.is_valid_for(lesion.category) => {
+                        return Err(TrackingError::StatusInvalid {
+                            status: *status,
+                            category: lesion.category,
+                        });
+                    }
+                    Some(Finding::Measured(id)) => {
+                        let m = self
+                            .measurement(*id)
+                            .ok_or(TrackingError::NoMeasurement(id.0))?;
+                        let is_roi =
+                            matches!(m.measurement.shape, Shape::Ellipse(_) | Shape::Freehand(_));
+                        if is_roi && lesion.category == Category::Target {
+                            return Err(TrackingError::NoDiameter);
+                        }
+                    }
+                    _ => {}
+                }
+                let before = self
+                    .observations
+                    .iter()
+                    .position(|o| o.lesion_id == lesion_id && o.date == date)
+                    .map(|at| self.observations.remove(at).finding);
+                if let Some(finding) = finding {
+                    self.observations.push(Observation {
+                        lesion_id: lesion_id.clone(),
+                        date,
+                        finding,
+                    });
+                }
+                Ok(Edit::SetObservation {
+                    lesion_id,
+                    date,
+                    finding: before,
+                })
+            }
+            Edit::PutTimepoint(timepoint) => {
+                let date = timepoint.date;
+                match self.timepoints.iter_mut().find(|t| t.date == date) {
+                    Some(existing) => {
+                        Ok(Edit::PutTimepoint(std::mem::replace(existing, timepoint)))
+                    }
+                    None => {
+                        self.timepoints.push(timepoint);
+                        self.timepoints.sort_by_key(|t| t.date);
+                        Ok(Edit::RemoveTimepoint(date))
+                    }
+                }
+            }
+            Edit::RemoveTimepoint(date) => {
+                let at = self
+                    .timepoints
+                    .iter()
+                    .position(|t| t.date == date)
+                    .ok_or(TrackingError::NoTimepoint(date))?;
+                let removed = self.timepoints.remove(at);
+                let mut inverse = vec![Edit::PutTimepoint(removed)];
+                for o in self.observations.iter().filter(|o| o.date == date) {
+                    inverse.push(Edit::SetObservation {
+                        lesion_id: o.lesion_id.clone(),
+                        date,
+                        finding: Some(o.finding.clone()),
+                    });
+                }
+                self.observations.retain(|o| o.date != date);
+                Ok(Edit::Batch(inverse))
+            }
+            Edit::Batch(edits) => {
+                let mut inverses = Vec::with_capacity(edits.len());
+                for edit in edits {
+                    match self.apply(edit) {
+                        Ok(inverse) => inverses.push(inverse),
+                        Err(e) => {
+                            for inverse in inverses.into_iter().rev() {
+                                // Undoing what was just done cannot fail.
+                                let _ = self.apply(inverse);
+                            }
+                            return Err(e);
+                        }
+                    }
+                }
+                inverses.reverse();
+                Ok(Edit::Batch(inverses))
+            }
+        }
+    }
+}
+
+/// Diameters of a measurement for RECIST: (long axis, short axis) in mm.
+/// A single line on a lymph node is its short axis. `None` for ROIs and for
+/// measurements without pixel spacing (no mm).
+pub fn recist_diameters_mm(
+    measurement: &Measurement,
+    lymph_node: bool,
+) -> Option<(Option<f64>, Option<f64>)> {
+    if !measurement.spacing_known {
+        return None;
+    }
+    match &measurement.shape {
+        Shape::Length(l) => {
+            let d = l.start.distance(l.end);
+            Some(if lymph_node {
+                (None, Some(d))
+            } else {
+                (Some(d), None)
+            })
+        }
+        Shape::Bidirectional(b) => Some((Some(b.long_length()), Some(b.short_length()))),
+        Shape::Ellipse(_) | Shape::Freehand(_) => None,
+    }
+}
+
+/// Something [`to_recist`] had to decide for the reader.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackingIssue {
+    /// The lesion.
+    pub lesion_id: String,
+    /// The timepoint.
+    pub date: Date,
+    /// What happened.
+    pub message: String,
+}
+
+/// The lesion records the engine assesses: one per observation, with the
+/// diameters of measured lesions computed from their geometry.
+pub fn to_recist(patient: &Patient) -> (Vec<LesionRecord>, Vec<TrackingIssue>) {
+    let mut records = Vec::new();
+    let mut issues = Vec::new();
+    let patient_id: std::sync::Arc<str> = patient.id.as_str().into();
+    for timepoint in &patient.timepoints {
+        let visit: std::sync::Arc<str> = patient.visit_label(timepoint.date).into();
+        for lesion in &patient.lesions {
+            let Some(finding) = patient.finding(&lesion.id, timepoint.date) else {
+                continue;
+            };
+            let extra = match finding {
+                Finding::Entered { extra, .. } => *extra,
+                _ => ExtraValues::default(),
+            };
+            let (mut long_axis_mm, mut short_axis_mm, status) = match finding {
+                Finding::Stated(status) => (None, None, *status),
+                Finding::Entered {
+                    long_axis_mm,
+                    short_axis_mm,
+                    ..
+                } => (
+                    *long_axis_mm,
+                    *short_axis_mm,
+                    default_status(lesion.category),
+                ),
+                Finding::Measured(id) => {
+                    let diameters = patient
+                        .measurement(*id)
+                        .and_then(|m| recist_diameters_mm(&m.measurement, lesion.lymph_node));
+                    match (diameters, lesion.category) {
+                        (Some((long, short)), Category::Target) => {
+                            (long, short, LesionStatus::Measured)
+                        }
+                        (_, Category::NonTarget | Category::New) => {
+                            (None, None, LesionStatus::Present)
+                        }
+                        (None, Category::Target) => {
+                            issues.push(TrackingIssue {
+                                lesion_id: lesion.id.clone(),
+                                date: timepoint.date,
+                                message: "measurement has no diameter in mm (no pixel spacing); not evaluable".into(),
+                            });
+                            (None, None, LesionStatus::NotEvaluable)
+                        }
+                    }
+                }
+            };
+            if lesion.category != Category::Target {
+                long_axis_mm = None;
+                short_axis_mm = None;
+            }
+            records.push(LesionRecord {
+                patient_id: patient_id.clone(),
+                visit: visit.clone(),
+                date: timepoint.date,
+                lesion_id: lesion.id.as_str().into(),
+                category: lesion.category,
+                organ: lesion.organ.as_str().into(),
+                lymph_node: lesion.lymph_node,
+                long_axis_mm,
+                short_axis_mm,
+                status,
+                volume_ml: extra.volume_ml,
+                t2_si: extra.t2_si,
+                t2_ref_si: extra.t2_ref_si,
+            });
+        }
+    }
+    (records, issues)
+}
+
+fn default_status(category: Category) -> LesionStatus {
+    match category {
+        Category::Target => LesionStatus::Measured,
+        Category::NonTarget | Category::New => LesionStatus::Present,
+    }
+}
+
+/// The edit that imports lesion-table records of `patient` (rows of other
+/// patients are ignored, unless the table holds a single other patient,
+/// whose rows are taken as this patient's): timepoints by date, lesions from
+/// their first row, observations as entered diameters or statuses. Existing
+/// lesions with the same id are replaced; their observations at imported
+/// dates are overwritten.
+pub fn import_edit(patient: &Patient, records: &[LesionRecord]) -> Edit {
+    let ids: std::collections::BTreeSet<&str> =
+        records.iter().map(|r| r.patient_id.as_ref()).collect();
+    let take_all = ids.len() == 1 && !ids.contains(patient.id.as_str());
+    let rows: Vec<&LesionRecord> = records
+        .iter()
+        .filter(|r| take_all || *r.patient_id == *patient.id)
+        .collect();
+    let mut edits = Vec::new();
+    let mut dates: Vec<(Date, String)> =
+        rows.iter().map(|r| (r.date, r.visit.to_string())).collect();
+    dates.sort();
+    dates.dedup_by_key(|d| d.0);
+    for (date, visit) in dates {
+        edits.push(Edit::PutTimepoint(Timepoint {
+            date,
+            visit: Some(visit),
+        }));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut sorted = rows.clone();
+    sorted.sort_by_key(|r| r.date);
+    for r in &sorted {
+        if seen.insert(r.lesion_id.to_string()) {
+            edits.push(Edit::PutLesion(Lesion {
+                id: r.lesion_id.to_string(),
+                category: r.category,
+                organ: r.organ.to_string(),
+                lymph_node: r.lymph_node,
+            }));
+        }
+    }
+    for r in &sorted {
+        let finding = match r.status {
+            LesionStatus::Measured => Finding::Entered {
+                long_axis_mm: r.long_axis_mm,
+                short_axis_mm: r.short_axis_mm,
+                extra: ExtraValues {
+                    volume_ml: r.volume_ml,
+                    t2_si: r.t2_si,
+                    t2_ref_si: r.t2_ref_si,
+                },
+            },
+            LesionStatus::Present if r.category != Category::Target => {
+                Finding::Stated(LesionStatus::Present)
+            }
+            status => Finding::Stated(status),
+        };
+        edits.push(Edit::SetObservation {
+            lesion_id: r.lesion_id.to_string(),
+            date: r.date,
+            finding: Some(finding),
+        });
+    }
+    Edit::Batch(edits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geom::Vec3;
+    use crate::measure::{ImageRef, Length};
+    use crate::volume::plane::Plane;
+
+    fn date(s: &str) -> Date {
+        Date::parse_iso(s).unwrap()
+    }
+
+    fn length_mm(mm: f64) -> Measurement {
+        Measurement {
+            shape: Shape::Length(Length {
+                start: Vec3::ZERO,
+                end: Vec3::new(mm, 0.0, 0.0),
+            }),
+            image: ImageRef {
+                series_instance_uid: "1".into(),
+                sop_instance_uid: None,
+                plane: Plane::Native,
+                index: 0,
+            },
+            spacing_known: true,
+        }
+    }
+
+    fn patient() -> Patient {
+        let mut p = Patient::new("P1");
+        for d in ["2024-01-08", "2024-03-04"] {
+            p.apply(Edit::PutTimepoint(Timepoint {
+                date: date(d),
+                visit: None,
+            }))
+            .unwrap();
+        }
+        p
+    }
+
+    #[test]
+    fn visit_labels_are_derived_from_days() {
+        let p = patient();
+        assert_eq!(p.visit_label(date("2024-01-08")), "baseline");
+        assert_eq!(p.visit_label(date("2024-03-04")), "W8");
+    }
+
+    #[test]
+    fn every_edit_undoes_exactly() {
+        let mut p = patient();
+        let id = p.next_measurement_id();
+        let steps = vec![
+            Edit::AddMeasurement(StoredMeasurement {
+                id,
+                date: date("2024-01-08"),
+                measurement: length_mm(25.0),
+            }),
+            Edit::PutLesion(Lesion {
+                id: "T1".into(),
+                category: Category::Target,
+                organ: "lung".into(),
+                lymph_node: false,
+            }),
+            Edit::SetObservation {
+                lesion_id: "T1".into(),
+                date: date("2024-01-08"),
+                finding: Some(Finding::Measured(id)),
+            },
+            Edit::SetShape {
+                id,
+                shape: length_mm(30.0).shape,
+            },
+            Edit::RemoveMeasurement(id),
+            Edit::RemoveLesion("T1".into()),
+        ];
+        let mut history = Vec::new();
+        let mut states = vec![p.clone()];
+        for edit in steps {
+            history.push(p.apply(edit).unwrap());
+            states.push(p.clone());
+        }
+        states.pop();
+        while let Some(inverse) = history.pop() {
+            p.apply(inverse).unwrap();
+            let expected = states.pop().unwrap();
+            assert_eq!(p.measurements, expected.measurements);
+            assert_eq!(p.lesions, expected.lesions);
+            assert_eq!(p.observations, expected.observations);
+        }
+    }
+
+    #[test]
+    fn a_failing_batch_changes_nothing() {
+        let mut p = patient();
+        let before = p.clone();
+        let result = p.apply(Edit::Batch(vec![
+            Edit::PutLesion(Lesion {
+                id: "T1".into(),
+                category: Category::Target,
+                organ: "lung".into(),
+                lymph_node: false,
+            }),
+            Edit::SetObservation {
+                lesion_id: "T1".into(),
+                date: date("2024-01-08"),
+                finding: Some(Finding::Stated(LesionStatus::Equivocal)),
+            },
+        ]));
+        assert!(matches!(result, Err(TrackingError::StatusInvalid { .. })));
+        assert_eq!(p, before);
+    }
+
+    #[test]
+    fn a_node_measured_by_one_line_reports_its_short_axis() {
+        let mut p = patient();
+        let id = p.next_measurement_id();
+        p.apply(Edit::Batch(vec![
+            Edit::AddMeasurement(StoredMeasurement {
+                id,
+                date: date("2024-01-08"),
+                measurement: length_mm(17.0),
+            }),
+            Edit::PutLesion(Lesion {
+                id: "N1".into(),
+                category: Category::Target,
+                organ: "lymph node".into(),
+                lymph_node: true,
+            }),
+            Edit::SetObservation {
+                lesion_id: "N1".into(),
+                date: date("2024-01-08"),
+                finding: Some(Finding::Measured(id)),
+            },
+            Edit::SetObservation {
+                lesion_id: "N1".into(),
+                date: date("2024-03-04"),
+                finding: Some(Finding::Stated(LesionStatus::TooSmall)),
+            },
+        ]))
+        .unwrap();
+        let (records, issues) = to_recist(&p);
+        assert!(issues.is_empty());
+        assert_eq!(records.len(), 2);
+        assert_eq!(
+            (records[0].long_axis_mm, records[0].short_axis_mm),
+            (None, Some(17.0))
+        );
+        assert_eq!(records[1].status, LesionStatus::TooSmall);
+        assert_eq!(&*records[1].visit, "W8");
+    }
+
+    #[test]
+    fn an_roi_cannot_measure_a_target() {
+        let mut p = patient();
+        let id = p.next_measurement_id();
+        let mut roi = length_mm(1.0);
+        roi.shape = Shape::Freehand(crate::measure::FreehandRoi { points: vec![] });
+        p.apply(Edit::AddMeasurement(StoredMeasurement {
+            id,
+            date: date("2024-01-08"),
+            measurement: roi,
+        }))
+        .unwrap();
+        p.apply(Edit::PutLesion(Lesion {
+            id: "T1".into(),
+            category: Category::Target,
+            organ: "liver".into(),
+            lymph_node: false,
+        }))
+        .unwrap();
+        let r = p.apply(Edit::SetObservation {
+            lesion_id: "T1".into(),
+            date: date("2024-01-08"),
+            finding: Some(Finding::Measured(id)),
+        });
+        assert_eq!(r, Err(TrackingError::NoDiameter));
+    }
+
+    #[test]
+    fn lesion_ids_follow_the_category() {
+        let p = patient();
+        assert_eq!(p.next_lesion_id(Category::Target, false), "T1");
+        assert_eq!(p.next_lesion_id(Category::Target, true), "N1");
+        assert_eq!(p.next_lesion_id(Category::NonTarget, false), "NT1");
+        assert_eq!(p.next_lesion_id(Category::New, false), "NL1");
+    }
+}

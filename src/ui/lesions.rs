@@ -1,0 +1,488 @@
+//! The lesion panel: the selected measurement (values, make it a lesion or
+//! attach it to one), the lesion × timepoint table, and the selected
+//! lesion's findings set without drawing, with baseline warnings inline.
+
+use egui::{Color32, RichText};
+
+use crate::measure::{Shape, diameters, label, roi_stats};
+use crate::recist::{Category, Date, LesionStatus};
+use crate::session::{Command, Workspace};
+use crate::tracking::{Finding, Lesion, Patient, recist_diameters_mm};
+
+/// Organs offered in the organ box (free text is allowed too).
+pub const ORGANS: [&str; 12] = [
+    "liver",
+    "lung",
+    "lymph node",
+    "kidney",
+    "adrenal",
+    "pancreas",
+    "spleen",
+    "bone",
+    "peritoneum",
+    "abdominal wall",
+    "pleura",
+    "brain",
+];
+
+/// Fields of the "make lesion" form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LesionForm {
+    /// Category of the new lesion.
+    pub category: Category,
+    /// Organ.
+    pub organ: String,
+    /// Lymph node.
+    pub lymph_node: bool,
+    /// The lesion to attach to.
+    pub attach_to: Option<String>,
+}
+
+impl Default for LesionForm {
+    fn default() -> Self {
+        LesionForm {
+            category: Category::Target,
+            organ: "liver".into(),
+            lymph_node: false,
+            attach_to: None,
+        }
+    }
+}
+
+const WARN: Color32 = Color32::from_rgb(240, 180, 110);
+
+fn category_name(c: Category) -> &'static str {
+    match c {
+        Category::Target => "Target",
+        Category::NonTarget => "Non-target",
+        Category::New => "New",
+    }
+}
+
+fn status_name(s: LesionStatus) -> &'static str {
+    match s {
+        LesionStatus::Measured => "measured",
+        LesionStatus::Absent => "absent",
+        LesionStatus::TooSmall => "too small",
+        LesionStatus::NotEvaluable => "not evaluable",
+        LesionStatus::Present => "present",
+        LesionStatus::UnequivocalProgression => "unequivocal progression",
+        LesionStatus::Equivocal => "equivocal",
+    }
+}
+
+/// The text of a finding in the table: the RECIST value in mm (short axis
+/// for nodes), `*` when entered or imported rather than drawn, or the status.
+pub fn finding_text(patient: &Patient, lesion: &Lesion, finding: Option<&Finding>) -> String {
+    let value = |long: Option<f64>, short: Option<f64>| {
+        let v = if lesion.lymph_node {
+            short
+        } else {
+            long.or(short)
+        };
+        v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "?".into())
+    };
+    match finding {
+        None => "—".into(),
+        Some(Finding::Measured(id)) => match patient.measurement(*id) {
+            Some(m) => match recist_diameters_mm(&m.measurement, lesion.lymph_node) {
+                Some((long, short)) if lesion.category == Category::Target => value(long, short),
+                Some(_) | None if lesion.category != Category::Target => "present".into(),
+                _ => "px?".into(),
+            },
+            None => "?".into(),
+        },
+        Some(Finding::Entered {
+            long_axis_mm,
+            short_axis_mm,
+            ..
+        }) => format!("{}*", value(*long_axis_mm, *short_axis_mm)),
+        Some(Finding::Stated(s)) => status_name(*s).into(),
+    }
+}
+
+/// The lesion panel.
+pub fn lesions_ui(
+    ui: &mut egui::Ui,
+    workspace: &Workspace,
+    form: &mut LesionForm,
+    commands: &mut Vec<Command>,
+) {
+    let Some(patient) = workspace.current_patient() else {
+        ui.label("No patient loaded.");
+        return;
+    };
+    measurement_ui(ui, workspace, patient, form, commands);
+    ui.add_space(6.0);
+    ui.heading("Lesions");
+    if patient.lesions.is_empty() {
+        ui.label(
+            RichText::new("Measure a lesion (L or B), then make it a lesion here — or File > Import lesion table.").weak(),
+        );
+    }
+    lesion_table_ui(ui, workspace, patient, commands);
+    if let Some(lesion) = workspace
+        .selected_lesion
+        .as_deref()
+        .and_then(|id| patient.lesion(id))
+    {
+        ui.add_space(6.0);
+        lesion_detail_ui(ui, workspace, patient, lesion, commands);
+    }
+}
+
+fn measurement_ui(
+    ui: &mut egui::Ui,
+    workspace: &Workspace,
+    patient: &Patient,
+    form: &mut LesionForm,
+    commands: &mut Vec<Command>,
+) {
+    let Some(id) = workspace.tools.selected else {
+        return;
+    };
+    let Some(stored) = patient.measurement(id) else {
+        return;
+    };
+    let m = &stored.measurement;
+    let entry = workspace
+        .series
+        .iter()
+        .find(|e| e.uid() == m.image.series_instance_uid);
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(m.shape.kind_name()).strong());
+            ui.label(format!("· {}", patient.visit_label(stored.date)));
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button("Delete").on_hover_text("Delete this measurement (Del)").clicked() {
+                    commands.push(Command::DeleteSelected);
+                }
+            });
+        });
+        if let Some(entry) = entry {
+            let context = entry.context();
+            match diameters(m, &context) {
+                Some((long, Some(short))) => {
+                    ui.label(format!("Long axis {long}"));
+                    ui.label(format!("Short axis {short}"));
+                }
+                Some((long, None)) => {
+                    ui.label(format!("Length {long}"));
+                }
+                None => {
+                    if let Some(stats) = roi_stats(m, &context) {
+                        ui.label(format!("Area {}", stats.area));
+                        if let (Some(mean), Some(min), Some(max)) = (stats.mean, stats.min, stats.max) {
+                            ui.label(format!(
+                                "Mean {mean:.1} · SD {} · min {min:.0} · max {max:.0} ({} px)",
+                                stats.sd.map(|s| format!("{s:.1}")).unwrap_or_else(|| "—".into()),
+                                stats.pixels
+                            ));
+                        }
+                    } else {
+                        ui.label(label(m, &context));
+                    }
+                }
+            }
+            if !m.spacing_known {
+                ui.colored_label(WARN, "This image has no pixel spacing: values are in px and cannot be a RECIST diameter.");
+            }
+        }
+        if let Some(lesion) = patient.lesion_of_measurement(id) {
+            ui.label(format!(
+                "Lesion {} ({}, {}{}) at {}",
+                lesion.id,
+                category_name(lesion.category),
+                lesion.organ,
+                if lesion.lymph_node { ", node: short axis counts" } else { "" },
+                patient.visit_label(stored.date)
+            ));
+            return;
+        }
+        let is_roi = matches!(m.shape, Shape::Ellipse(_) | Shape::Freehand(_));
+        ui.separator();
+        ui.label(RichText::new("Make a lesion").strong());
+        ui.horizontal(|ui| {
+            for c in [Category::Target, Category::NonTarget, Category::New] {
+                let enabled = !(is_roi && c == Category::Target);
+                ui.add_enabled_ui(enabled, |ui| ui.radio_value(&mut form.category, c, category_name(c)));
+            }
+        });
+        if is_roi && form.category == Category::Target {
+            form.category = Category::NonTarget;
+        }
+        ui.horizontal(|ui| {
+            let organ_label = ui.label("Organ");
+            egui::ComboBox::new("organ", "")
+                .selected_text(form.organ.clone())
+                .show_ui(ui, |ui| {
+                    for organ in ORGANS {
+                        ui.selectable_value(&mut form.organ, organ.to_string(), organ);
+                    }
+                })
+                .response
+                .labelled_by(organ_label.id);
+            ui.add(egui::TextEdit::singleline(&mut form.organ).desired_width(110.0))
+                .labelled_by(organ_label.id);
+        });
+        if form.organ == "lymph node" {
+            form.lymph_node = true;
+        }
+        ui.checkbox(&mut form.lymph_node, "Lymph node (short axis is the RECIST value)");
+        let next_id = patient.next_lesion_id(form.category, form.lymph_node);
+        if ui
+            .button(format!("Make {next_id} ({})", category_name(form.category)))
+            .clicked()
+        {
+            commands.push(Command::MakeLesion {
+                measurement: id,
+                category: form.category,
+                organ: form.organ.trim().to_string(),
+                lymph_node: form.lymph_node,
+            });
+        }
+        let candidates: Vec<&Lesion> = patient
+            .lesions
+            .iter()
+            .filter(|l| !(is_roi && l.category == Category::Target))
+            .collect();
+        if !candidates.is_empty() {
+            ui.separator();
+            ui.horizontal(|ui| {
+                let attach_label = ui.label("or attach to");
+                if form.attach_to.as_deref().is_none_or(|a| patient.lesion(a).is_none()) {
+                    form.attach_to = workspace
+                        .selected_lesion
+                        .clone()
+                        .filter(|s| candidates.iter().any(|l| &l.id == s))
+                        .or_else(|| candidates.first().map(|l| l.id.clone()));
+                }
+                egui::ComboBox::new("attach", "")
+                    .selected_text(form.attach_to.clone().unwrap_or_default())
+                    .show_ui(ui, |ui| {
+                        for l in &candidates {
+                            ui.selectable_value(
+                                &mut form.attach_to,
+                                Some(l.id.clone()),
+                                format!("{} · {} · {}", l.id, category_name(l.category), l.organ),
+                            );
+                        }
+                    })
+                .response
+                .labelled_by(attach_label.id);
+                if let Some(target) = form.attach_to.clone()
+                    && ui
+                        .button(format!("Attach at {}", patient.visit_label(stored.date)))
+                        .clicked()
+                {
+                    commands.push(Command::AttachToLesion {
+                        measurement: id,
+                        lesion_id: target,
+                    });
+                }
+            });
+        }
+    });
+}
+
+fn lesion_warnings(workspace: &Workspace, lesion_id: &str) -> Vec<String> {
+    let mut out: Vec<String> = workspace
+        .assessment
+        .warnings
+        .iter()
+        .filter(|w| w.lesion_id.as_deref() == Some(lesion_id))
+        .map(|w| {
+            let text = w.to_string();
+            // drop the "patient …, visit …, lesion …: " prefix, keep the visit
+            let visit = w
+                .visit
+                .as_deref()
+                .map(|v| format!("{v}: "))
+                .unwrap_or_default();
+            format!(
+                "{visit}{}",
+                text.split_once(": ").map(|(_, t)| t).unwrap_or(&text)
+            )
+        })
+        .collect();
+    out.extend(
+        workspace
+            .assessment
+            .issues
+            .iter()
+            .filter(|i| i.lesion_id == lesion_id)
+            .map(|i| format!("{}: {}", i.date, i.message)),
+    );
+    out
+}
+
+fn lesion_table_ui(
+    ui: &mut egui::Ui,
+    workspace: &Workspace,
+    patient: &Patient,
+    commands: &mut Vec<Command>,
+) {
+    if patient.lesions.is_empty() {
+        return;
+    }
+    let current = workspace.current_date();
+    egui::Grid::new("lesion_table")
+        .striped(true)
+        .num_columns(3 + patient.timepoints.len())
+        .show(ui, |ui| {
+            ui.label(RichText::new("Lesion").strong());
+            ui.label(RichText::new("Organ").strong());
+            for t in &patient.timepoints {
+                let text = RichText::new(patient.visit_label(t.date)).strong();
+                ui.label(if Some(t.date) == current {
+                    text.underline()
+                } else {
+                    text
+                });
+            }
+            ui.label("");
+            ui.end_row();
+            for lesion in &patient.lesions {
+                let selected = workspace.selected_lesion.as_deref() == Some(lesion.id.as_str());
+                let colour = match lesion.category {
+                    Category::Target => Color32::from_rgb(110, 200, 240),
+                    Category::NonTarget => Color32::from_rgb(190, 160, 240),
+                    Category::New => Color32::from_rgb(245, 130, 120),
+                };
+                if ui
+                    .selectable_label(selected, RichText::new(&lesion.id).color(colour).strong())
+                    .on_hover_text(format!(
+                        "{} — click to show it in every pane",
+                        category_name(lesion.category)
+                    ))
+                    .clicked()
+                {
+                    commands.push(Command::SelectLesion(lesion.id.clone()));
+                }
+                ui.label(if lesion.lymph_node {
+                    format!("{} (SA)", lesion.organ)
+                } else {
+                    lesion.organ.clone()
+                });
+                for t in &patient.timepoints {
+                    ui.label(finding_text(
+                        patient,
+                        lesion,
+                        patient.finding(&lesion.id, t.date),
+                    ));
+                }
+                let warnings = lesion_warnings(workspace, &lesion.id);
+                if warnings.is_empty() {
+                    ui.label("");
+                } else {
+                    ui.colored_label(WARN, "⚠")
+                        .on_hover_text(warnings.join("\n"));
+                }
+                ui.end_row();
+            }
+        });
+    ui.label(
+        RichText::new("mm; * entered/imported, not drawn; (SA) nodes by short axis")
+            .weak()
+            .small(),
+    );
+}
+
+fn lesion_detail_ui(
+    ui: &mut egui::Ui,
+    workspace: &Workspace,
+    patient: &Patient,
+    lesion: &Lesion,
+    commands: &mut Vec<Command>,
+) {
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(format!("Lesion {}", lesion.id)).strong());
+            let mut edited = lesion.clone();
+            egui::ComboBox::new("lesion_category", "")
+                .selected_text(category_name(edited.category))
+                .show_ui(ui, |ui| {
+                    for c in [Category::Target, Category::NonTarget, Category::New] {
+                        ui.selectable_value(&mut edited.category, c, category_name(c));
+                    }
+                })
+                .response
+                .accessible_name("Category");
+            egui::ComboBox::new("lesion_organ", "")
+                .selected_text(edited.organ.clone())
+                .show_ui(ui, |ui| {
+                    for organ in ORGANS {
+                        ui.selectable_value(&mut edited.organ, organ.to_string(), organ);
+                    }
+                })
+                .response
+                .accessible_name("Organ");
+            ui.checkbox(&mut edited.lymph_node, "node");
+            if edited != *lesion {
+                commands.push(Command::UpdateLesion(edited));
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui
+                    .button("Remove")
+                    .on_hover_text("Remove the lesion and all its findings (undoable)")
+                    .clicked()
+                {
+                    commands.push(Command::RemoveLesion(lesion.id.clone()));
+                }
+            });
+        });
+        for w in lesion_warnings(workspace, &lesion.id) {
+            ui.colored_label(WARN, format!("⚠ {w}"));
+        }
+        let Some(date) = workspace.current_date() else {
+            return;
+        };
+        finding_buttons_ui(ui, patient, lesion, date, commands);
+    });
+}
+
+fn finding_buttons_ui(
+    ui: &mut egui::Ui,
+    patient: &Patient,
+    lesion: &Lesion,
+    date: Date,
+    commands: &mut Vec<Command>,
+) {
+    let current = patient.finding(&lesion.id, date);
+    ui.label(format!(
+        "At {}: {}",
+        patient.visit_label(date),
+        finding_text(patient, lesion, current)
+    ));
+    ui.horizontal_wrapped(|ui| {
+        for &status in LesionStatus::valid_for(lesion.category) {
+            if status == LesionStatus::Measured {
+                continue;
+            }
+            let selected = current == Some(&Finding::Stated(status));
+            if ui.selectable_label(selected, status_name(status)).clicked() {
+                commands.push(Command::SetFinding {
+                    lesion_id: lesion.id.clone(),
+                    date,
+                    finding: Some(Finding::Stated(status)),
+                });
+            }
+        }
+        if current.is_some() && ui.button("clear").clicked() {
+            commands.push(Command::SetFinding {
+                lesion_id: lesion.id.clone(),
+                date,
+                finding: None,
+            });
+        }
+    });
+    if lesion.category == Category::Target {
+        ui.label(
+            RichText::new("To measure it here: draw with L or B, then attach to this lesion.")
+                .weak()
+                .small(),
+        );
+    }
+}
