@@ -31,7 +31,7 @@ cargo build --release --quiet
 NADIR="$CARGO_TARGET_DIR/release/nadir"
 mkdir -p "$WORK/results"
 data="$WORK/ct${SLICES}"
-if [ ! -f "$data/unc/.done" ]; then
+if [ ! -f "$data/.done" ]; then
   rm -rf "$data"; mkdir -p "$data"
   "$NADIR" synth "$data/unc" --slices "$SLICES" >/dev/null
   "$NADIR" synth "$data/jpegls" --slices "$SLICES" --transfer-syntax jpeg-ls >/dev/null
@@ -42,23 +42,24 @@ if [ ! -f "$data/unc/.done" ]; then
     dcmcjpeg --encode-lossless-sv1 "$f" "$data/jpegll/$b"
     gdcmconv --j2k "$f" "$data/j2k/$b"
   done
-  touch "$data/unc/.done"
+  touch "$data/.done"
 fi
 out=/dev/shm/nadir-bench-nii
 mkdir -p "$out"
 for set in unc rle jpegll jpegls j2k; do
   dir="$data/$set"
   cat "$dir"/*.dcm > /dev/null   # warm page cache
-  cmds=(-n "nadir inspect" "$NADIR inspect $dir --json > /dev/null"
-        -n "nadir inspect --no-hash" "$NADIR inspect $dir --json --no-hash > /dev/null"
-        -n "dcm2niix" "$DCM2NIIX -z n -b n -o $out -f x $dir > /dev/null"
-        -n "SimpleITK" "python3 scripts/peers/sitk_load.py $dir > /dev/null")
+  rm -f "$out"/*
+  cmds=(-n "nadir inspect" "$NADIR inspect $dir --json"
+        -n "nadir inspect --no-hash" "$NADIR inspect $dir --json --no-hash"
+        -n "dcm2niix" "$DCM2NIIX -z n -b n -w 1 -o $out -f x $dir"
+        -n "SimpleITK" "python3 scripts/peers/sitk_load.py $dir")
   if [ "$set" = unc ]; then
-    cmds+=(-n "pydicom" "python3 scripts/peers/pydicom_load.py $dir > /dev/null"
-           -n "read files (cat)" "cat $dir/*.dcm > /dev/null")
+    cmds+=(-n "pydicom" "python3 scripts/peers/pydicom_load.py $dir"
+           -n "read files (cat)" "bash -c 'cat $dir/*.dcm'")
   fi
-  hyperfine -N --shell=bash --warmup 1 --runs "$RUNS" --export-json "$WORK/results/$set.json" "${cmds[@]}" >/dev/null 2>&1 ||
-    hyperfine --warmup 1 --runs "$RUNS" --export-json "$WORK/results/$set.json" "${cmds[@]}" >/dev/null
+  # -N: no intermediate shell; every tool's output is discarded by hyperfine.
+  hyperfine -N --output=null --warmup 1 --runs "$RUNS" --export-json "$WORK/results/$set.json" "${cmds[@]}" >/dev/null
 done
 peak_kib=$(/usr/bin/time -f %M "$NADIR" inspect "$data/unc" --json 2>&1 >/dev/null | tail -1)
 voxel_bytes=$((SLICES * 512 * 512 * 2))

@@ -23,8 +23,17 @@ pub struct InspectArgs {
 
 /// Scans, loads every series in turn (one volume in memory at a time) and reports.
 pub fn inspect(args: &InspectArgs) -> anyhow::Result<InspectReport> {
+    // NADIR_TIMING=1 prints the phases to stderr (for benchmarking).
+    let timing = std::env::var_os("NADIR_TIMING").is_some();
+    let started = std::time::Instant::now();
     let scan =
         dicom::scan(&args.dir).with_context(|| format!("cannot read {}", args.dir.display()))?;
+    if timing {
+        eprintln!(
+            "timing: scan {:.1} ms",
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
     let mut report = InspectReport {
         skipped: scan.skipped.iter().map(SkippedEntry::from).collect(),
         ..Default::default()
@@ -75,6 +84,12 @@ pub fn inspect(args: &InspectArgs) -> anyhow::Result<InspectReport> {
         }
     }
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    if timing {
+        eprintln!(
+            "timing: total {:.1} ms",
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
     Ok(report)
 }
 

@@ -260,6 +260,22 @@ fn decode_from_object(
                 .is_some_and(|ts| matches!(ts.endianness(), dicom_encoding::Endianness::Big));
             copy_samples(&bytes, frame as usize, format, big_endian, dest, normalizer)
         }
+        Value::PixelSequence(sequence)
+            if header.encoding.transfer_syntax_uid == RLE_LOSSLESS
+                && sequence.fragments().len() == header.frames.len() =>
+        {
+            // The standard puts each RLE frame in exactly one fragment.
+            let fragment = sequence
+                .fragments()
+                .get(frame as usize)
+                .ok_or_else(|| SkipReason(format!("RLE frame {} is missing", frame + 1)))?;
+            decode_rle_frame(fragment, format, dest, scratch, normalizer).map_err(|why| {
+                SkipReason(format!(
+                    "RLE Lossless frame {} could not be decoded: {why}",
+                    frame + 1
+                ))
+            })
+        }
         Value::PixelSequence(_) => {
             let ts = TransferSyntaxRegistry
                 .get(&header.encoding.transfer_syntax_uid)
@@ -323,6 +339,96 @@ pub fn contain_panics<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
+/// RLE Lossless transfer syntax UID.
+const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
+
+/// Decodes one DICOM RLE frame (PS3.5 Annex G): a 64-byte header of segment
+/// offsets, then one PackBits segment per byte plane, most significant first.
+///
+/// Nadir decodes RLE itself because the generic decoder unpacks byte by byte
+/// through `Read` calls, which made RLE the slowest syntax to load.
+fn decode_rle_frame(
+    fragment: &[u8],
+    format: PixelFormat,
+    dest: &mut [i16],
+    scratch: &mut Vec<u8>,
+    normalizer: Normalizer,
+) -> Result<(), String> {
+    let word = |at: usize| {
+        fragment
+            .get(at..at + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(|b| u32::from_le_bytes(b) as usize)
+    };
+    let segments = word(0).ok_or("RLE header cut short")?;
+    let planes = usize::from(format.bits_allocated / 8);
+    if segments != planes {
+        return Err(format!(
+            "{segments} RLE segments for {planes} byte plane(s)"
+        ));
+    }
+    let pixels = dest.len();
+    scratch.clear();
+    scratch.resize(pixels * planes, 0);
+    for plane in 0..planes {
+        let start = word(4 + 4 * plane).ok_or("RLE header cut short")?;
+        let end = if plane + 1 < segments {
+            word(8 + 4 * plane).ok_or("RLE header cut short")?
+        } else {
+            fragment.len()
+        };
+        let segment = fragment
+            .get(start..end.max(start))
+            .ok_or("RLE segment offset beyond the fragment")?;
+        let out = scratch
+            .get_mut(plane * pixels..(plane + 1) * pixels)
+            .ok_or("internal: RLE plane")?;
+        unpack_bits(segment, out)?;
+    }
+    let (high, low) = scratch.split_at(if planes == 2 { pixels } else { 0 });
+    if planes == 2 {
+        for ((d, &h), &l) in dest.iter_mut().zip(high).zip(low) {
+            *d = normalizer.apply(u16::from_be_bytes([h, l]));
+        }
+    } else {
+        for (d, &b) in dest.iter_mut().zip(low) {
+            *d = normalizer.apply(u16::from(b));
+        }
+    }
+    Ok(())
+}
+
+/// PackBits: a header byte n ≥ 0 copies the next n + 1 bytes; −127 ≤ n ≤ −1
+/// repeats the next byte 1 − n times; −128 does nothing. Fills `out` exactly.
+fn unpack_bits(src: &[u8], out: &mut [u8]) -> Result<(), String> {
+    let (mut i, mut o) = (0usize, 0usize);
+    while o < out.len() {
+        let Some(&h) = src.get(i) else {
+            return Err(format!("RLE segment ends after {o} of {} bytes", out.len()));
+        };
+        i += 1;
+        let h = h as i8;
+        if h >= 0 {
+            let n = (h as usize + 1).min(out.len() - o);
+            let literal = src.get(i..i + n).ok_or("RLE literal run cut short")?;
+            out.get_mut(o..o + n)
+                .ok_or("internal: RLE output")?
+                .copy_from_slice(literal);
+            i += h as usize + 1;
+            o += n;
+        } else if h != -128 {
+            let n = ((1 - isize::from(h)) as usize).min(out.len() - o);
+            let &value = src.get(i).ok_or("RLE repeat run cut short")?;
+            out.get_mut(o..o + n)
+                .ok_or("internal: RLE output")?
+                .fill(value);
+            i += 1;
+            o += n;
+        }
+    }
+    Ok(())
+}
+
 fn truncated(have: usize, need: usize) -> SkipReason {
     SkipReason(format!("pixel data cut short ({have} of {need} bytes)"))
 }
@@ -371,6 +477,47 @@ mod tests {
             bits_stored,
             signed,
         }
+    }
+
+    #[test]
+    fn packbits_literal_repeat_and_noop_runs() {
+        // literal of 3, repeat 0xAA four times (-3), no-op (-128), literal of 1
+        let src = [2u8, 1, 2, 3, 0xFD, 0xAA, 0x80, 0, 9];
+        let mut out = [0u8; 8];
+        unpack_bits(&src, &mut out).unwrap();
+        assert_eq!(out, [1, 2, 3, 0xAA, 0xAA, 0xAA, 0xAA, 9]);
+        let mut long = [0u8; 9];
+        assert!(
+            unpack_bits(&src, &mut long).is_err(),
+            "too short a segment is an error"
+        );
+    }
+
+    #[test]
+    fn rle_frame_combines_high_and_low_planes() {
+        let mut fragment = vec![0u8; 64];
+        fragment[0] = 2; // two segments
+        fragment[4] = 64; // high plane at 64
+        fragment[8] = 68; // low plane at 68
+        fragment.extend_from_slice(&[0xFF, 0x01, 0x00, 0x00]); // high: repeat 0x01 twice, pad
+        fragment.extend_from_slice(&[1, 0x02, 0x03]); // low: literal 02 03
+        let mut dest = [0i16; 2];
+        let format = PixelFormat {
+            rows: 1,
+            columns: 2,
+            bits_allocated: 16,
+            bits_stored: 16,
+            signed: true,
+        };
+        decode_rle_frame(
+            &fragment,
+            format,
+            &mut dest,
+            &mut Vec::new(),
+            Normalizer::new(&format),
+        )
+        .unwrap();
+        assert_eq!(dest, [0x0102, 0x0103]);
     }
 
     #[test]
