@@ -89,12 +89,7 @@ fn the_cohort_tab_shows_per_arm_statistics_of_an_imported_results_csv() {
     assert!(h.query_all_by_label_contains("Log-rank").next().is_some());
     assert!(h.query_all_by_label_contains("Cox HR").next().is_some());
     // the plot titles
-    for title in [
-        "Waterfall",
-        "Swimmer",
-        "Spider",
-        "Progression-free survival",
-    ] {
+    for title in ["Waterfall", "Swimmer", "Spider", "Kaplan–Meier"] {
         assert!(
             h.query_all_by_label_contains(title).next().is_some(),
             "{title}"

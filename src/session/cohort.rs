@@ -123,6 +123,8 @@ pub struct CohortPlots {
     pub waterfall: Vec<(String, Vec<WaterfallBar>)>,
     /// Swimmer lanes (arm by arm, longest first).
     pub swimmer: Vec<SwimmerLane>,
+    /// Time ticks of the swimmer plot, months.
+    pub swimmer_ticks_months: Vec<f64>,
     /// Spider lines; `None` without lesion data.
     pub spider: Option<Vec<SpiderSeries>>,
     /// Kaplan–Meier curves per arm.
@@ -173,9 +175,18 @@ impl Cohort {
                 at_risk: numbers_at_risk(&arm.pfs.km, &km_ticks_months),
             })
             .collect();
+        let swimmer = swimmer_lanes(&outcomes);
+        let swimmer_ticks_months = time_ticks_months(
+            swimmer
+                .iter()
+                .map(|lane| lane.end_months)
+                .filter(|months| months.is_finite())
+                .fold(0.0_f64, f64::max),
+        );
         let plots = CohortPlots {
             waterfall: waterfall_bars_by_arm(&outcomes),
-            swimmer: swimmer_lanes(&outcomes),
+            swimmer,
+            swimmer_ticks_months,
             spider: spider.map(|series| spider_lines(&series)),
             km,
             km_ticks_months,

@@ -6,7 +6,7 @@
 
 use egui::{Color32, RichText};
 use egui_plot::{
-    Arrows, Bar, BarChart, Corner, FilledArea, GridMark, HLine, Legend, Line, LineStyle,
+    Arrows, AxisHints, Bar, BarChart, Corner, FilledArea, GridMark, HLine, Legend, Line, LineStyle,
     MarkerShape, Plot, PlotPoint, Points, Text,
 };
 
@@ -23,7 +23,7 @@ use crate::session::{Command, Workspace};
 /// Space between the plots, points.
 const GAP: f32 = 10.0;
 /// Lanes up to this number get their patient id on the swimmer's y axis.
-const MAX_LABELLED_LANES: usize = 40;
+const MAX_LABELLED_LANES: usize = 30;
 
 fn colour([r, g, b]: [u8; 3]) -> Color32 {
     Color32::from_rgb(r, g, b)
@@ -175,11 +175,12 @@ fn signed_pct(value: Option<f64>) -> String {
     value.map_or_else(|| "—".to_string(), |v| format!("{v:+.1}%"))
 }
 
+/// "p = 0.134", "p < 0.001" or "p —".
 fn p_value(p: Option<f64>) -> String {
     match p {
-        None => "—".to_string(),
-        Some(p) if p < 0.001 => "< 0.001".to_string(),
-        Some(p) => format!("{p:.3}"),
+        None => "p —".to_string(),
+        Some(p) if p < 0.001 => "p < 0.001".to_string(),
+        Some(p) => format!("p = {p:.3}"),
     }
 }
 
@@ -198,11 +199,10 @@ fn arm_cells(arm: &ArmReport) -> Vec<String> {
         rate_text(&arm.dcr),
         match change.median {
             Some(_) => format!(
-                "{} ({} to {}), n {}",
+                "{} ({} to {})",
                 signed_pct(change.median),
                 signed_pct(change.min),
-                signed_pct(change.max),
-                change.n
+                signed_pct(change.max)
             ),
             None => "—".to_string(),
         },
@@ -298,7 +298,7 @@ fn statistics_ui(ui: &mut egui::Ui, cohort: &Cohort) {
         ));
         let logrank = &comparison.logrank;
         ui.label(format!(
-            "Log-rank: χ² {}, p = {}",
+            "Log-rank: χ² {}, {}",
             logrank
                 .chisq
                 .map_or_else(|| "—".to_string(), |c| format!("{c:.2}")),
@@ -306,7 +306,7 @@ fn statistics_ui(ui: &mut egui::Ui, cohort: &Cohort) {
         ));
         match &comparison.cox {
             Some(cox) => ui.label(format!(
-                "Cox HR {:.3} (95% CI {:.3}–{:.3}), Wald p = {}",
+                "Cox HR {:.3} (95% CI {:.3}–{:.3}), Wald {}",
                 cox.hr,
                 cox.ci_lower,
                 cox.ci_upper,
@@ -366,7 +366,7 @@ fn plots_ui(ui: &mut egui::Ui, cohort: &Cohort) {
                 )
             });
             format!(
-                "Progression-free survival (KM, 95% CI){hr} · log-rank p {}",
+                "PFS (Kaplan–Meier, 95% CI){hr} · log-rank {}",
                 p_value(c.logrank.p)
             )
         }
@@ -394,13 +394,14 @@ fn plots_ui(ui: &mut egui::Ui, cohort: &Cohort) {
 fn plot_box_ui(ui: &mut egui::Ui, title: &str, width: f32, add: impl FnOnce(&mut egui::Ui)) {
     ui.vertical(|ui| {
         ui.set_width(width);
-        ui.label(RichText::new(title).strong());
+        ui.add(egui::Label::new(RichText::new(title).strong()).truncate());
         add(ui);
     });
 }
 
 fn legend() -> Legend {
     Legend::default()
+        .text_style(egui::TextStyle::Small)
         .position(Corner::RightTop)
         .follow_insertion_order(true)
         .background_alpha(0.85)
@@ -445,12 +446,13 @@ fn waterfall_plot_ui(ui: &mut egui::Ui, plots: &CohortPlots, width: f32, height:
     Plot::new("cohort_waterfall")
         .width(width)
         .height(height)
-        .legend(legend())
+        .legend(legend().position(Corner::LeftBottom))
         .x_axis_label("Patients, by best change")
         .y_axis_label("Best change from baseline (%)")
         .x_axis_formatter(|_, _| String::new())
+        .include_x(-1.0)
         .include_y(top * 1.15 + 5.0)
-        .include_y(-100.0)
+        .include_y(RESPONSE_THRESHOLD_PCT - 15.0)
         .allow_scroll(false)
         .show(ui, |plot_ui| {
             for response in BestResponse::ALL {
@@ -522,14 +524,16 @@ fn swimmer_plot_ui(ui: &mut egui::Ui, plots: &CohortPlots, width: f32, height: f
         })
         .collect();
     let several_arms = arm_labels.len() > 1;
+    let x_marks = tick_marks(&plots.swimmer_ticks_months);
     let mut plot = Plot::new("cohort_swimmer")
+        .x_grid_spacer(move |_| x_marks.clone())
         .width(width)
         .height(height)
         .legend(legend().position(Corner::RightBottom))
-        .x_axis_label("Months since start")
+        .custom_x_axes(vec![months_axis()])
         .y_axis_label(if labelled { "" } else { "Patients" })
         .include_x(0.0)
-        .include_x(max_months * 1.08)
+        .include_x(max_months * 1.5)
         .include_y(1.5)
         .allow_scroll(false);
     if labelled {
@@ -656,6 +660,7 @@ fn spider_plot_ui(ui: &mut egui::Ui, plots: &CohortPlots, width: f32, height: f3
                         Line::new(response_label(response), points)
                             .color(colour(response_rgb(response)))
                             .width(1.8)
+                            .allow_band(false)
                             .id(("spider", &line.patient_id)),
                     );
                 }
@@ -666,24 +671,34 @@ fn spider_plot_ui(ui: &mut egui::Ui, plots: &CohortPlots, width: f32, height: f3
         });
 }
 
+/// The months axis of the swimmer and KM plots: every tick labelled (the
+/// ticks are few and evenly spaced, and the numbers at risk sit under them).
+fn months_axis() -> AxisHints<'static> {
+    AxisHints::new_x()
+        .label("Months since start")
+        .label_spacing(16.0..=20.0)
+}
+
+/// Grid marks at evenly spaced ticks (the step of the first two).
+fn tick_marks(ticks: &[f64]) -> Vec<GridMark> {
+    let step = match ticks {
+        [first, second, ..] => second - first,
+        _ => 1.0,
+    };
+    ticks
+        .iter()
+        .map(|&value| GridMark {
+            value,
+            step_size: step,
+        })
+        .collect()
+}
+
 fn km_plot_ui(ui: &mut egui::Ui, cohort: &Cohort, width: f32, height: f32) {
     const ROW: f64 = 0.075;
     let plots = &cohort.plots;
     let ticks = plots.km_ticks_months.clone();
-    let x_marks: Vec<GridMark> = ticks
-        .windows(2)
-        .map(|w| w.get(1).zip(w.first()).map_or(1.0, |(b, a)| b - a))
-        .next()
-        .map(|step| {
-            ticks
-                .iter()
-                .map(|&value| GridMark {
-                    value,
-                    step_size: step,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let x_marks = tick_marks(&ticks);
     let y_marks: Vec<GridMark> = [0.0, 0.25, 0.5, 0.75, 1.0]
         .into_iter()
         .map(|value| GridMark {
@@ -697,7 +712,7 @@ fn km_plot_ui(ui: &mut egui::Ui, cohort: &Cohort, width: f32, height: f32) {
         .width(width)
         .height(height)
         .legend(legend())
-        .x_axis_label("Months since start")
+        .custom_x_axes(vec![months_axis()])
         .y_axis_label("Progression-free survival")
         .x_grid_spacer(move |_| x_marks.clone())
         .y_grid_spacer(move |_| y_marks.clone())
@@ -745,7 +760,8 @@ fn km_plot_ui(ui: &mut egui::Ui, cohort: &Cohort, width: f32, height: f32) {
                 plot_ui.line(
                     Line::new(name.clone(), curve.steps.surv.clone())
                         .color(arm_colour)
-                        .width(2.5),
+                        .width(2.5)
+                        .allow_band(false),
                 );
                 if !curve.steps.censor_marks.is_empty() {
                     plot_ui.points(
