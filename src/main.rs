@@ -9,7 +9,16 @@ fn main() -> ExitCode {
     let cli = nadir::cli::Cli::parse();
     match &cli.command {
         Some(command) => nadir::cli::run(command),
-        None => open_workstation(cli.path, cli.lesions),
+        None => {
+            let cohort = match (cli.cohort, cli.cohort_patients) {
+                (Some(lesions), Some(patients)) => {
+                    Some(nadir::session::CohortSource::Lesions { lesions, patients })
+                }
+                (Some(results), None) => Some(nadir::session::CohortSource::Results(results)),
+                (None, _) => None,
+            };
+            open_workstation(cli.path, cli.lesions, cohort)
+        }
     }
 }
 
@@ -17,8 +26,9 @@ fn main() -> ExitCode {
 fn open_workstation(
     path: Option<std::path::PathBuf>,
     lesions: Option<std::path::PathBuf>,
+    cohort: Option<nadir::session::CohortSource>,
 ) -> ExitCode {
-    match nadir::app::run(path, lesions) {
+    match nadir::app::run(path, lesions, cohort) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("nadir: error: {e:#}");
@@ -31,6 +41,7 @@ fn open_workstation(
 fn open_workstation(
     _path: Option<std::path::PathBuf>,
     _lesions: Option<std::path::PathBuf>,
+    _cohort: Option<nadir::session::CohortSource>,
 ) -> ExitCode {
     eprintln!("nadir: this build has no workstation (built without the `gui` feature); see --help");
     ExitCode::FAILURE

@@ -3,12 +3,17 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::session::{Command, LoadEvent, LoadJob, Workspace};
+use crate::session::{CohortSource, Command, LoadEvent, LoadJob, Workspace};
 use crate::ui;
 
 /// Opens the workstation window on `path` (default: the bundled `sample_scans`),
-/// importing the lesion table `lesions` once the images are loaded.
-pub fn run(path: Option<PathBuf>, lesions: Option<PathBuf>) -> anyhow::Result<()> {
+/// importing the lesion table `lesions` once the images are loaded; with
+/// `cohort`, the Cohort tab opens on it.
+pub fn run(
+    path: Option<PathBuf>,
+    lesions: Option<PathBuf>,
+    cohort: Option<CohortSource>,
+) -> anyhow::Result<()> {
     let start = path.unwrap_or_else(default_folder);
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -23,6 +28,17 @@ pub fn run(path: Option<PathBuf>, lesions: Option<PathBuf>) -> anyhow::Result<()
         Box::new(move |cc| {
             let mut app = NadirApp::new(&cc.egui_ctx, &start);
             app.pending_import = lesions;
+            let command = match cohort {
+                Some(CohortSource::Results(path)) => Some(Command::ImportCohortResults(path)),
+                Some(CohortSource::Lesions { lesions, patients }) => {
+                    Some(Command::ImportCohortLesions { lesions, patients })
+                }
+                Some(CohortSource::Session) => Some(Command::CohortFromSession),
+                None => None,
+            };
+            if let Some(command) = command {
+                app.workspace.apply(command);
+            }
             Ok(Box::new(app))
         }),
     )
@@ -66,7 +82,10 @@ impl NadirApp {
         if let Some(job) = &self.job {
             job.cancel();
         }
-        self.workspace = Workspace::default();
+        // A new folder replaces the images, not the cohort or the tab shown.
+        let previous = std::mem::take(&mut self.workspace);
+        self.workspace.cohort = previous.cohort;
+        self.workspace.central = previous.central;
         match LoadJob::start(folder) {
             Ok(job) => self.job = Some(job),
             Err(e) => self
@@ -112,6 +131,9 @@ impl NadirApp {
 impl eframe::App for NadirApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_job(ctx);
+        if self.workspace.cohort.poll() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+        }
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
                 .dropped_files

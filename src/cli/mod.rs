@@ -27,6 +27,14 @@ pub struct Cli {
     /// the images are loaded.
     #[arg(long, value_name = "CSV")]
     pub lesions: Option<PathBuf>,
+    /// Open the Cohort tab on a per-patient results CSV (interchange §4a), or,
+    /// with --cohort-patients, on a lesion table (interchange §4b).
+    #[arg(long, value_name = "CSV")]
+    pub cohort: Option<PathBuf>,
+    /// With --cohort LESIONS.csv: the patient table (patient_id, arm,
+    /// start_date, optional death_date, last_contact_date).
+    #[arg(long, value_name = "CSV", requires = "cohort")]
+    pub cohort_patients: Option<PathBuf>,
 }
 
 /// The subcommands.

@@ -10,8 +10,9 @@
 use super::km::KaplanMeier;
 use super::series::{
     KmSteps, PROGRESSION_THRESHOLD_PCT, RESPONSE_THRESHOLD_PCT, SpiderSeries, SwimmerLane,
-    WaterfallBar, km_steps, numbers_at_risk, spider_lines, swimmer_lanes, time_ticks_months,
-    waterfall_bars, waterfall_bars_by_arm,
+    WaterfallBar, arm_rgb, km_steps, numbers_at_risk, palette,
+    response_label as series_response_label, response_rgb, spider_lines, swimmer_lanes,
+    time_ticks_months, waterfall_bars, waterfall_bars_by_arm,
 };
 use super::{BestResponse, CohortReport, PatientOutcome};
 use plotters::backend::RGBPixel;
@@ -183,43 +184,24 @@ macro_rules! draw_err {
 // colours and text
 
 /// Okabe–Ito colour-blind-safe palette.
-const BLUE: RGBColor = RGBColor(0, 114, 178);
-const SKY: RGBColor = RGBColor(86, 180, 233);
-const ORANGE: RGBColor = RGBColor(230, 159, 0);
-const VERMILLION: RGBColor = RGBColor(213, 94, 0);
-const GREEN: RGBColor = RGBColor(0, 158, 115);
-const PURPLE: RGBColor = RGBColor(204, 121, 167);
+/// (The colours themselves live in [`super::series::palette`].)
 const GREY: RGBColor = RGBColor(150, 150, 150);
 const DARK: RGBColor = RGBColor(40, 40, 40);
-const ARM_COLOURS: [RGBColor; 6] = [BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY];
+
+fn rgb([r, g, b]: [u8; 3]) -> RGBColor {
+    RGBColor(r, g, b)
+}
 
 fn response_colour(response: BestResponse) -> RGBColor {
-    match response {
-        BestResponse::Cr => BLUE,
-        BestResponse::Pr => SKY,
-        BestResponse::Sd => ORANGE,
-        BestResponse::NonCrNonPd => PURPLE,
-        BestResponse::Pd => VERMILLION,
-        BestResponse::Ne => GREY,
-    }
+    rgb(response_rgb(response))
 }
 
 fn response_label(response: BestResponse) -> &'static str {
-    match response {
-        BestResponse::Cr => "CR",
-        BestResponse::Pr => "PR",
-        BestResponse::Sd => "SD",
-        BestResponse::NonCrNonPd => "Non-CR/Non-PD",
-        BestResponse::Pd => "PD",
-        BestResponse::Ne => "NE",
-    }
+    series_response_label(response)
 }
 
 fn arm_colour(index: usize) -> RGBColor {
-    ARM_COLOURS
-        .get(index % ARM_COLOURS.len())
-        .copied()
-        .unwrap_or(BLUE)
+    rgb(arm_rgb(index))
 }
 
 fn text_style(size: u32) -> TextStyle<'static> {
@@ -590,7 +572,7 @@ impl Figure for SwimmerFigure {
                 .collect();
             draw_err!(chart.draw_series(progressions.iter().map(|&(months, seg)| {
                 EmptyElement::at((months, SegmentValue::CenterOf(seg)))
-                    + Cross::new((0, 0), marker, VERMILLION.stroke_width(3))
+                    + Cross::new((0, 0), marker, rgb(palette::VERMILLION).stroke_width(3))
             })))?;
             let ongoing: Vec<(f64, usize)> = lanes
                 .iter()
@@ -643,7 +625,10 @@ fn draw_swimmer_legend<DB: DrawingBackend>(
     area.draw(&(EmptyElement::at((x + 8, y)) + TriangleMarker::new((0, 0), 7, BLACK.filled())))?;
     area.draw(&Text::new("Response onset", (x + 22, y), style.clone()))?;
     x += 160;
-    area.draw(&(EmptyElement::at((x + 8, y)) + Cross::new((0, 0), 6, VERMILLION.stroke_width(3))))?;
+    area.draw(
+        &(EmptyElement::at((x + 8, y))
+            + Cross::new((0, 0), 6, rgb(palette::VERMILLION).stroke_width(3))),
+    )?;
     area.draw(&Text::new(
         "Progression or death",
         (x + 22, y),

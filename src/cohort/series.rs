@@ -235,6 +235,35 @@ fn staircase(
     points
 }
 
+/// A Kaplan–Meier 95% CI band on shared x coordinates (for a filled area):
+/// `(months, lower, upper)` as a staircase from (start, 1, 1), ending where
+/// either limit becomes undefined (S = 0) or at the last observed time.
+pub fn km_ci_band(km: &KaplanMeier) -> Vec<[f64; 3]> {
+    let rows = km.rows();
+    let Some(last_time) = km.last_time_months() else {
+        return Vec::new();
+    };
+    let start = rows.first().map_or(0.0, |row| row.time_months.min(0.0));
+    let mut band = vec![[start, 1.0, 1.0]];
+    let (mut lower, mut upper) = (1.0, 1.0);
+    for row in rows {
+        let (Some(next_lower), Some(next_upper)) = (row.ci_lower, row.ci_upper) else {
+            band.push([row.time_months, lower, upper]);
+            return band;
+        };
+        if next_lower != lower || next_upper != upper {
+            band.push([row.time_months, lower, upper]);
+            band.push([row.time_months, next_lower, next_upper]);
+            lower = next_lower;
+            upper = next_upper;
+        }
+    }
+    if band.last().is_some_and(|point| point[0] < last_time) {
+        band.push([last_time, lower, upper]);
+    }
+    band
+}
+
 /// Numbers at risk (time ≥ tick) at each tick.
 pub fn numbers_at_risk(km: &KaplanMeier, ticks_months: &[f64]) -> Vec<usize> {
     ticks_months.iter().map(|&t| km.n_risk_at(t)).collect()
@@ -252,6 +281,55 @@ pub fn time_ticks_months(max_months: f64) -> Vec<f64> {
         .unwrap_or_else(|| 12.0 * (max_months / 120.0).ceil());
     let count = (max_months / step).ceil() as usize;
     (0..=count).map(|i| i as f64 * step).collect()
+}
+
+/// Okabe–Ito colour-blind-safe palette (sRGB), shared by the PNG/SVG
+/// renderer and the GUI so both colour a response or an arm alike.
+pub mod palette {
+    /// Blue (CR; first arm).
+    pub const BLUE: [u8; 3] = [0, 114, 178];
+    /// Sky blue (PR; sixth arm).
+    pub const SKY: [u8; 3] = [86, 180, 233];
+    /// Orange (SD; fifth arm).
+    pub const ORANGE: [u8; 3] = [230, 159, 0];
+    /// Vermillion (PD; second arm).
+    pub const VERMILLION: [u8; 3] = [213, 94, 0];
+    /// Bluish green (third arm).
+    pub const GREEN: [u8; 3] = [0, 158, 115];
+    /// Reddish purple (NonCR/NonPD; fourth arm).
+    pub const PURPLE: [u8; 3] = [204, 121, 167];
+    /// Grey (NE, reference lines).
+    pub const GREY: [u8; 3] = [150, 150, 150];
+    /// Arm colours in order of first appearance (cycled).
+    pub const ARMS: [[u8; 3]; 6] = [BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY];
+}
+
+/// The colour of a best response (waterfall bars, swimmer lanes, spider lines).
+pub fn response_rgb(response: BestResponse) -> [u8; 3] {
+    match response {
+        BestResponse::Cr => palette::BLUE,
+        BestResponse::Pr => palette::SKY,
+        BestResponse::Sd => palette::ORANGE,
+        BestResponse::NonCrNonPd => palette::PURPLE,
+        BestResponse::Pd => palette::VERMILLION,
+        BestResponse::Ne => palette::GREY,
+    }
+}
+
+/// The legend label of a best response (`Non-CR/Non-PD` spelled out).
+pub fn response_label(response: BestResponse) -> &'static str {
+    match response {
+        BestResponse::NonCrNonPd => "Non-CR/Non-PD",
+        other => other.code(),
+    }
+}
+
+/// The colour of the arm at `index` (order of first appearance).
+pub fn arm_rgb(index: usize) -> [u8; 3] {
+    palette::ARMS
+        .get(index % palette::ARMS.len())
+        .copied()
+        .unwrap_or(palette::BLUE)
 }
 
 fn arms_in_order(outcomes: &[PatientOutcome]) -> Vec<&str> {
@@ -381,6 +459,48 @@ mod tests {
         let lower_at_1 = km.rows()[0].ci_lower.unwrap();
         assert_eq!(steps.ci_lower.last(), Some(&[3.0, lower_at_1]));
         assert_eq!(numbers_at_risk(&km, &[0.0, 1.5, 4.0]), vec![3, 2, 0]);
+    }
+
+    #[test]
+    fn km_band_shares_x_and_stops_where_undefined() {
+        let km = KaplanMeier::fit(&[
+            SurvivalTime {
+                time_months: 1.0,
+                event: true,
+            },
+            SurvivalTime {
+                time_months: 2.0,
+                event: false,
+            },
+            SurvivalTime {
+                time_months: 3.0,
+                event: true,
+            },
+        ]);
+        let band = km_ci_band(&km);
+        let first = &km.rows()[0];
+        assert_eq!(band[0], [0.0, 1.0, 1.0]);
+        assert_eq!(band[1], [1.0, 1.0, 1.0]);
+        assert_eq!(
+            band[2],
+            [1.0, first.ci_lower.unwrap(), first.ci_upper.unwrap()]
+        );
+        // S = 0 at 3 months: the band ends there at the previous limits.
+        assert_eq!(
+            band.last(),
+            Some(&[3.0, first.ci_lower.unwrap(), first.ci_upper.unwrap()])
+        );
+        assert!(band.iter().all(|p| p[1] <= p[2]));
+    }
+
+    #[test]
+    fn responses_and_arms_have_distinct_colours() {
+        let colours: std::collections::HashSet<[u8; 3]> =
+            BestResponse::ALL.into_iter().map(response_rgb).collect();
+        assert_eq!(colours.len(), BestResponse::ALL.len());
+        assert_ne!(arm_rgb(0), arm_rgb(1));
+        assert_eq!(arm_rgb(0), arm_rgb(6));
+        assert_eq!(response_label(BestResponse::NonCrNonPd), "Non-CR/Non-PD");
     }
 
     #[test]

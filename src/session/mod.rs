@@ -3,12 +3,14 @@
 //! the live RECIST assessment. No egui here, so all of it is testable
 //! without a window; the UI only sends [`Command`]s.
 
+pub mod cohort;
 pub mod load;
 pub mod view;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use cohort::{Central, Cohort, CohortJob, CohortSource, CohortState};
 pub use load::{LoadEvent, LoadJob};
 pub use view::{
     Layout, Pane, SeriesView, WindowPreset, default_window, nearest_slice, percentile_window,
@@ -246,6 +248,19 @@ pub enum Command {
     SetLinked(bool),
     /// Change the assessment options.
     SetAssessOptions(AssessOptions),
+    /// Show the reading workspace or the Cohort view in the central area.
+    ShowCentral(Central),
+    /// Import a per-patient results CSV (interchange §4a) as the cohort.
+    ImportCohortResults(PathBuf),
+    /// Import a lesion table + patient table (interchange §4b) as the cohort.
+    ImportCohortLesions {
+        /// The lesion table.
+        lesions: PathBuf,
+        /// The patient table.
+        patients: PathBuf,
+    },
+    /// Build the cohort from this session's tracked lesions.
+    CohortFromSession,
 }
 
 /// The undo and redo stacks: inverse edits, tagged with their patient.
@@ -320,6 +335,10 @@ pub struct Workspace {
     pub messages: Vec<String>,
     /// Loading progress (0–1) while a job runs.
     pub loading: Option<f32>,
+    /// What the central area shows.
+    pub central: Central,
+    /// The Cohort view's cohort, error and background import.
+    pub cohort: CohortState,
 }
 
 impl Default for Workspace {
@@ -347,6 +366,8 @@ impl Default for Workspace {
             skipped: Vec::new(),
             messages: Vec::new(),
             loading: None,
+            central: Central::Reading,
+            cohort: CohortState::default(),
         }
     }
 }
@@ -678,6 +699,28 @@ impl Workspace {
             Command::SetAssessOptions(options) => {
                 self.assess_options = options;
                 self.refresh_assessment();
+            }
+            Command::ShowCentral(central) => {
+                self.tools.cancel();
+                self.central = central;
+            }
+            Command::ImportCohortResults(path) => {
+                self.central = Central::Cohort;
+                self.cohort
+                    .import(CohortSource::Results(path), &self.assess_options);
+            }
+            Command::ImportCohortLesions { lesions, patients } => {
+                self.central = Central::Cohort;
+                self.cohort.import(
+                    CohortSource::Lesions { lesions, patients },
+                    &self.assess_options,
+                );
+            }
+            Command::CohortFromSession => {
+                self.central = Central::Cohort;
+                self.cohort.job = None;
+                let result = Cohort::from_session(&self.patients, &self.assess_options);
+                self.cohort.finish(result);
             }
         }
     }

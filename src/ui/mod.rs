@@ -2,6 +2,7 @@
 //! in `_ui`, read the session and return [`Command`]s; they never mutate the
 //! session themselves.
 
+pub mod cohort;
 pub mod lesions;
 pub mod response;
 pub mod style;
@@ -9,9 +10,10 @@ pub mod viewport;
 
 use std::collections::HashMap;
 
-use crate::session::{Command, Layout, SeriesEntry, WindowPreset, Workspace};
+use crate::session::{Central, Command, Layout, SeriesEntry, WindowPreset, Workspace};
 use crate::tools::Tool;
 use crate::volume::plane::{Plane, PlaneFrame, window_plane};
+use egui::RichText;
 
 /// State that only the UI needs (textures, caches, form fields).
 #[derive(Default)]
@@ -36,6 +38,13 @@ pub fn workstation_ui(
     let mut commands = Vec::new();
     keyboard_ui(ui, workspace, &mut commands);
     egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, workspace, state, &mut commands));
+    if workspace.central == Central::Cohort {
+        egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, workspace));
+        egui::CentralPanel::default().show(ui, |ui| {
+            cohort::cohort_ui(ui, workspace, &mut commands);
+        });
+        return commands;
+    }
     egui::Panel::top("toolbar").show(ui, |ui| toolbar_ui(ui, workspace, &mut commands));
     egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, workspace));
     egui::Panel::left("browser")
@@ -198,6 +207,19 @@ fn keyboard_ui(ui: &egui::Ui, workspace: &Workspace, commands: &mut Vec<Command>
         return;
     }
     let pane = workspace.active_pane;
+    let switched = ui.input_mut(|i| {
+        use egui::{Key, Modifiers};
+        for (key, central) in [(Key::Num1, Central::Reading), (Key::Num2, Central::Cohort)] {
+            if i.consume_key(Modifiers::COMMAND, key) {
+                commands.push(Command::ShowCentral(central));
+                return true;
+            }
+        }
+        false
+    });
+    if switched || workspace.central != Central::Reading {
+        return;
+    }
     ui.input_mut(|i| {
         use egui::{Key, Modifiers};
         if i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z)
@@ -300,6 +322,22 @@ fn menu_ui(
             {
                 commands.push(Command::ExportLesionTable(file));
             }
+            ui.separator();
+            if ui.button("Cohort: import results CSV…").clicked()
+                && let Some(command) = cohort::pick_results_command()
+            {
+                commands.push(command);
+            }
+            if ui
+                .button("Cohort: import lesion table + patient table…")
+                .clicked()
+                && let Some(command) = cohort::pick_lesion_tables_command()
+            {
+                commands.push(command);
+            }
+            if ui.button("Cohort: use this session's lesions").clicked() {
+                commands.push(Command::CohortFromSession);
+            }
         });
         ui.menu_button("Edit", |ui| {
             if ui
@@ -331,6 +369,18 @@ fn menu_ui(
             }
         });
         ui.menu_button("View", |ui| {
+            for (central, shortcut) in [(Central::Reading, "Ctrl+1"), (Central::Cohort, "Ctrl+2")] {
+                if ui
+                    .selectable_label(
+                        workspace.central == central,
+                        format!("{}  {shortcut}", central.label()),
+                    )
+                    .clicked()
+                {
+                    commands.push(Command::ShowCentral(central));
+                }
+            }
+            ui.separator();
             for layout in [Layout::Single, Layout::Reformats, Layout::Compare] {
                 if ui
                     .selectable_label(workspace.layout == layout, layout.name())
@@ -358,6 +408,19 @@ fn menu_ui(
                 }
             }
         });
+        ui.separator();
+        for (central, shortcut) in [(Central::Reading, "Ctrl+1"), (Central::Cohort, "Ctrl+2")] {
+            if ui
+                .selectable_label(
+                    workspace.central == central,
+                    RichText::new(central.label()).strong(),
+                )
+                .on_hover_text(format!("Show the {} view ({shortcut})", central.label()))
+                .clicked()
+            {
+                commands.push(Command::ShowCentral(central));
+            }
+        }
     });
 }
 

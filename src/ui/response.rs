@@ -98,9 +98,10 @@ pub fn response_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<
         let mut changed = ui
             .checkbox(&mut options.confirm, "Confirm CR/PR (≥ 28 days)")
             .changed();
-        ui.label("min SD days");
+        let label = ui.label("min SD days");
         changed |= ui
             .add(egui::DragValue::new(&mut options.min_sd_days).range(0..=365))
+            .labelled_by(label.id)
             .changed();
         if changed {
             commands.push(Command::SetAssessOptions(options));
