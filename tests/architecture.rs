@@ -143,3 +143,11 @@ fn dicom_session_interchange_and_cli_name_no_ui() {
 fn cli_never_uses_session_or_ui() {
     assert_module_avoids("cli", &["crate::session", "crate::ui"]);
 }
+
+#[test]
+fn session_and_ui_never_use_the_cli() {
+    // The CLI is a front end like the UI: shared logic lives below both.
+    for module in ["session", "ui", "app", "interchange", "dicom"] {
+        assert_module_avoids(module, &["crate::cli"]);
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod assess_json;
 pub mod cohort_json;
+pub mod cohort_lesions;
 pub mod inspect_json;
 pub mod lesion_table;
 pub mod patient_table;

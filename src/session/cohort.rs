@@ -15,12 +15,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
-use crate::cli::cohort::{lesion_cohort, outcomes_from_lesions};
 use crate::cohort::series::{
     KmSteps, SpiderSeries, SwimmerLane, WaterfallBar, km_ci_band, km_steps, numbers_at_risk,
     spider_lines, swimmer_lanes, time_ticks_months, waterfall_bars_by_arm,
 };
 use crate::cohort::{CohortOptions, CohortReport, PatientOutcome, cohort_report};
+use crate::interchange::cohort_lesions::{lesion_cohort, outcomes_from_lesions};
 use crate::interchange::lesion_table::LesionTable;
 use crate::interchange::patient_table::{
     PatientDatesRow, PatientDatesTable, read_patient_outcomes_file,

@@ -324,7 +324,7 @@ fn statistics_ui(ui: &mut egui::Ui, cohort: &Cohort) {
     ui.label(
         RichText::new(
             "ORR = CR + PR, DCR = CR + PR + SD (Non-CR/Non-PD counts as SD), exact \
-             Clopper–Pearson 95% CI; PFS by Kaplan–Meier (log-log CI), NR = not reached.",
+             Clopper–Pearson 95% CI; PFS by Kaplan–Meier (log-transform CI, as R survfit), NR = not reached.",
         )
         .small()
         .weak(),
