@@ -381,14 +381,7 @@ fn menu_ui(
                 }
             }
             ui.separator();
-            for layout in [Layout::Single, Layout::Reformats, Layout::Compare] {
-                if ui
-                    .selectable_label(workspace.layout == layout, layout.name())
-                    .clicked()
-                {
-                    commands.push(Command::SetLayout(layout));
-                }
-            }
+            layout_choice_ui(ui, workspace, commands);
             ui.separator();
             if ui.button("Fit  F").clicked() {
                 commands.push(Command::ResetView(workspace.active_pane));
@@ -438,14 +431,7 @@ fn toolbar_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Comma
             }
         }
         ui.separator();
-        for layout in [Layout::Single, Layout::Reformats, Layout::Compare] {
-            if ui
-                .selectable_label(workspace.layout == layout, layout.name())
-                .clicked()
-            {
-                commands.push(Command::SetLayout(layout));
-            }
-        }
+        layout_choice_ui(ui, workspace, commands);
         ui.separator();
         let pane = workspace.active_pane;
         let is_ct = workspace
@@ -638,5 +624,17 @@ pub fn pretty_date(date: &str) -> String {
     match (date.get(0..4), date.get(4..6), date.get(6..8)) {
         (Some(y), Some(m), Some(d)) if date.len() == 8 => format!("{y}-{m}-{d}"),
         _ => date.to_string(),
+    }
+}
+
+/// One selectable entry per pane layout (used by the View menu and the toolbar).
+fn layout_choice_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Command>) {
+    for layout in [Layout::Single, Layout::Reformats, Layout::Compare] {
+        if ui
+            .selectable_label(workspace.layout == layout, layout.name())
+            .clicked()
+        {
+            commands.push(Command::SetLayout(layout));
+        }
     }
 }
