@@ -10,7 +10,7 @@
 //! | app state | [`session`] | headless app state (no egui): workspace, views, history, jobs |
 //! | interaction | [`tools`] | measuring-tool state machines (no egui) |
 //! | tracking | [`tracking`] | patient > timepoint, lesion, observation; undoable edits; `to_recist` |
-//! | measuring | [`measure`] | measurements in patient space; quantities with unit and status |
+//! | measuring | [`measure`], [`signal`] | measurements in patient space; quantities with unit and status; T2 weighting and signal trends |
 //! | front ends | [`cli`] | the `nadir` subcommands |
 //! | adapters | [`dicom`], [`interchange`] | DICOM files in; CSV/JSON contract forms in and out |
 //! | domain | [`cohort`], [`recist`], [`volume`], [`geom`] | pure computation |
@@ -25,6 +25,7 @@ pub mod interchange;
 pub mod measure;
 pub mod recist;
 pub mod session;
+pub mod signal;
 pub mod synth;
 pub mod tools;
 pub mod tracking;

@@ -43,6 +43,12 @@ pub enum TrackingError {
     /// A measurement that gives no diameter for a target.
     #[error("a target needs a length or bidirectional measurement, not an ROI")]
     NoDiameter,
+    /// A signal needs a region (ellipse or freehand), not a line.
+    #[error("T2 signal needs an ellipse or freehand region, not a line")]
+    NotARegion,
+    /// A signal whose own date or role differs from where it is set.
+    #[error("the signal's timepoint or role does not match where it is set")]
+    SignalMismatch,
 }
 
 /// One scan date of the patient.
@@ -120,6 +126,35 @@ pub struct StoredMeasurement {
     pub measurement: Measurement,
 }
 
+/// What a T2 signal ROI measures (`recist-1.1.md` §11).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SignalRole {
+    /// The lesion with this id.
+    Lesion(String),
+    /// The reference tissue (skeletal muscle) of the timepoint.
+    Reference,
+}
+
+/// A T2-weighted signal measurement at one timepoint: which region, on which
+/// series, and the mean signal intensity measured there when it was set (the
+/// session measures it on the images and re-measures it whenever the region
+/// changes, so exports work without the images).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalRoi {
+    /// Timepoint.
+    pub date: Date,
+    /// Lesion or reference.
+    pub role: SignalRole,
+    /// The ROI measurement (ellipse or freehand) it was measured in.
+    pub measurement: MeasurementId,
+    /// SeriesInstanceUID of the T2-weighted series.
+    pub series_uid: String,
+    /// Mean signal intensity (modality units) inside the region.
+    pub mean_si: f64,
+    /// Pixels averaged.
+    pub pixels: usize,
+}
+
 /// One change to a patient. Applying it returns its inverse.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Edit {
@@ -151,6 +186,15 @@ pub enum Edit {
     PutTimepoint(Timepoint),
     /// Delete a timepoint (only when nothing refers to it).
     RemoveTimepoint(Date),
+    /// Set (or with `None` clear) a T2 signal ROI of a timepoint.
+    SetSignal {
+        /// The timepoint.
+        date: Date,
+        /// Lesion or reference.
+        role: SignalRole,
+        /// The ROI and its mean.
+        signal: Option<SignalRoi>,
+    },
     /// Several edits as one step.
     Batch(Vec<Edit>),
 }
@@ -168,6 +212,8 @@ pub struct Patient {
     pub observations: Vec<Observation>,
     /// Measurements.
     pub measurements: Vec<StoredMeasurement>,
+    /// T2 signal ROIs (at most one per timepoint and role).
+    pub signals: Vec<SignalRoi>,
     next_measurement: u64,
 }
 
@@ -186,6 +232,30 @@ impl Patient {
         let used = self.measurements.iter().map(|m| m.id.0).max().unwrap_or(0);
         self.next_measurement = self.next_measurement.max(used + 1);
         MeasurementId(self.next_measurement)
+    }
+
+    /// The T2 signal ROI of a role at a timepoint.
+    pub fn signal(&self, date: Date, role: &SignalRole) -> Option<&SignalRoi> {
+        self.signals
+            .iter()
+            .find(|s| s.date == date && &s.role == role)
+    }
+
+    /// The edits that clear the signal ROIs matching `which`, restoring
+    /// them on undo: the inverse half of a cascading removal.
+    fn take_signals(&mut self, which: impl Fn(&SignalRoi) -> bool) -> Vec<Edit> {
+        let (taken, kept): (Vec<SignalRoi>, Vec<SignalRoi>) = std::mem::take(&mut self.signals)
+            .into_iter()
+            .partition(|s| which(s));
+        self.signals = kept;
+        taken
+            .into_iter()
+            .map(|s| Edit::SetSignal {
+                date: s.date,
+                role: s.role.clone(),
+                signal: Some(s),
+            })
+            .collect()
     }
 
     /// The baseline date (earliest timepoint).
@@ -283,6 +353,7 @@ impl Patient {
                     });
                 }
                 self.observations.retain(|o| o.finding != finding);
+                inverse.extend(self.take_signals(|s| s.measurement == id));
                 Ok(Edit::Batch(inverse))
             }
             Edit::SetShape { id, shape } => {
@@ -323,6 +394,8 @@ impl Patient {
                     });
                 }
                 self.observations.retain(|o| o.lesion_id != id);
+                let role = SignalRole::Lesion(id.clone());
+                inverse.extend(self.take_signals(|s| s.role == role));
                 Ok(Edit::Batch(inverse))
             }
             Edit::SetObservation {
@@ -402,7 +475,42 @@ impl Patient {
                     });
                 }
                 self.observations.retain(|o| o.date != date);
+                inverse.extend(self.take_signals(|s| s.date == date));
                 Ok(Edit::Batch(inverse))
+            }
+            Edit::SetSignal { date, role, signal } => {
+                if !self.timepoints.iter().any(|t| t.date == date) {
+                    return Err(TrackingError::NoTimepoint(date));
+                }
+                if let SignalRole::Lesion(id) = &role
+                    && self.lesion(id).is_none()
+                {
+                    return Err(TrackingError::NoLesion(id.clone()));
+                }
+                if let Some(signal) = &signal {
+                    let m = self
+                        .measurement(signal.measurement)
+                        .ok_or(TrackingError::NoMeasurement(signal.measurement.0))?;
+                    if !matches!(m.measurement.shape, Shape::Ellipse(_) | Shape::Freehand(_)) {
+                        return Err(TrackingError::NotARegion);
+                    }
+                    if signal.date != date || signal.role != role {
+                        return Err(TrackingError::SignalMismatch);
+                    }
+                }
+                let before = self
+                    .signals
+                    .iter()
+                    .position(|s| s.date == date && s.role == role)
+                    .map(|at| self.signals.remove(at));
+                if let Some(signal) = signal {
+                    self.signals.push(signal);
+                }
+                Ok(Edit::SetSignal {
+                    date,
+                    role,
+                    signal: before,
+                })
             }
             Edit::Batch(edits) => {
                 let mut inverses = Vec::with_capacity(edits.len());
@@ -472,10 +580,11 @@ pub fn to_recist(patient: &Patient) -> (Vec<LesionRecord>, Vec<TrackingIssue>) {
             let Some(finding) = patient.finding(&lesion.id, timepoint.date) else {
                 continue;
             };
-            let extra = match finding {
+            let mut extra = match finding {
                 Finding::Entered { extra, .. } => *extra,
                 _ => ExtraValues::default(),
             };
+            signal_values(patient, lesion, timepoint.date, &mut extra, &mut issues);
             let (mut long_axis_mm, mut short_axis_mm, status) = match finding {
                 Finding::Stated(status) => (None, None, *status),
                 Finding::Entered {
@@ -531,6 +640,38 @@ pub fn to_recist(patient: &Patient) -> (Vec<LesionRecord>, Vec<TrackingIssue>) {
         }
     }
     (records, issues)
+}
+
+/// Fills `t2_si` and `t2_ref_si` from the timepoint's signal ROIs: measured
+/// ROIs replace imported values; the reference must be on the same series as
+/// the lesion ROI (§11), else the pair is left out with an issue.
+fn signal_values(
+    patient: &Patient,
+    lesion: &Lesion,
+    date: Date,
+    extra: &mut ExtraValues,
+    issues: &mut Vec<TrackingIssue>,
+) {
+    let Some(lesion_roi) = patient.signal(date, &SignalRole::Lesion(lesion.id.clone())) else {
+        return;
+    };
+    extra.t2_si = Some(lesion_roi.mean_si);
+    extra.t2_ref_si = None;
+    match patient.signal(date, &SignalRole::Reference) {
+        Some(reference) if reference.series_uid == lesion_roi.series_uid => {
+            extra.t2_ref_si = Some(reference.mean_si);
+        }
+        Some(_) => issues.push(TrackingIssue {
+            lesion_id: lesion.id.clone(),
+            date,
+            message: "T2 reference ROI is on another series than the lesion ROI; no ratio".into(),
+        }),
+        None => issues.push(TrackingIssue {
+            lesion_id: lesion.id.clone(),
+            date,
+            message: "T2 lesion ROI without a muscle reference ROI at this visit; no ratio".into(),
+        }),
+    }
 }
 
 fn default_status(category: Category) -> LesionStatus {
@@ -787,5 +928,216 @@ mod tests {
         assert_eq!(p.next_lesion_id(Category::Target, true), "N1");
         assert_eq!(p.next_lesion_id(Category::NonTarget, false), "NT1");
         assert_eq!(p.next_lesion_id(Category::New, false), "NL1");
+    }
+
+    fn roi_measurement(series: &str) -> Measurement {
+        let mut roi = length_mm(1.0);
+        roi.shape = Shape::Freehand(crate::measure::FreehandRoi {
+            points: vec![
+                Vec3::ZERO,
+                Vec3::new(1.0, 0.0, 0.0),
+                Vec3::new(0.0, 1.0, 0.0),
+            ],
+        });
+        roi.image.series_instance_uid = series.into();
+        roi
+    }
+
+    /// A patient with target T1 measured at both visits (entered diameters,
+    /// imported T2 values) and two ROI measurements on series "MR".
+    fn patient_with_rois() -> (Patient, MeasurementId, MeasurementId) {
+        let mut p = patient();
+        let lesion_roi = p.next_measurement_id();
+        let muscle_roi = p.next_measurement_id();
+        let mut edits = vec![
+            Edit::AddMeasurement(StoredMeasurement {
+                id: lesion_roi,
+                date: date("2024-01-08"),
+                measurement: roi_measurement("MR"),
+            }),
+            Edit::AddMeasurement(StoredMeasurement {
+                id: muscle_roi,
+                date: date("2024-01-08"),
+                measurement: roi_measurement("MR"),
+            }),
+            Edit::PutLesion(Lesion {
+                id: "T1".into(),
+                category: Category::Target,
+                organ: "abdominal wall".into(),
+                lymph_node: false,
+            }),
+        ];
+        for d in ["2024-01-08", "2024-03-04"] {
+            edits.push(Edit::SetObservation {
+                lesion_id: "T1".into(),
+                date: date(d),
+                finding: Some(Finding::Entered {
+                    long_axis_mm: Some(50.0),
+                    short_axis_mm: None,
+                    extra: ExtraValues {
+                        volume_ml: None,
+                        t2_si: Some(1.0),
+                        t2_ref_si: Some(1.0),
+                    },
+                }),
+            });
+        }
+        p.apply(Edit::Batch(edits)).unwrap();
+        (p, lesion_roi, muscle_roi)
+    }
+
+    fn signal(role: SignalRole, measurement: MeasurementId, series: &str, mean: f64) -> Edit {
+        Edit::SetSignal {
+            date: date("2024-01-08"),
+            role: role.clone(),
+            signal: Some(SignalRoi {
+                date: date("2024-01-08"),
+                role,
+                measurement,
+                series_uid: series.into(),
+                mean_si: mean,
+                pixels: 40,
+            }),
+        }
+    }
+
+    #[test]
+    fn measured_signal_replaces_imported_values_in_the_records() {
+        let (mut p, lesion_roi, muscle_roi) = patient_with_rois();
+        p.apply(signal(
+            SignalRole::Lesion("T1".into()),
+            lesion_roi,
+            "MR",
+            700.0,
+        ))
+        .unwrap();
+        p.apply(signal(SignalRole::Reference, muscle_roi, "MR", 200.0))
+            .unwrap();
+        let (records, issues) = to_recist(&p);
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(
+            (records[0].t2_si, records[0].t2_ref_si),
+            (Some(700.0), Some(200.0))
+        );
+        // The other visit keeps its imported values.
+        assert_eq!(
+            (records[1].t2_si, records[1].t2_ref_si),
+            (Some(1.0), Some(1.0))
+        );
+    }
+
+    #[test]
+    fn a_reference_on_another_series_gives_no_ratio() {
+        let (mut p, lesion_roi, muscle_roi) = patient_with_rois();
+        p.apply(signal(
+            SignalRole::Lesion("T1".into()),
+            lesion_roi,
+            "MR",
+            700.0,
+        ))
+        .unwrap();
+        p.apply(signal(SignalRole::Reference, muscle_roi, "OTHER", 200.0))
+            .unwrap();
+        let (records, issues) = to_recist(&p);
+        assert_eq!(
+            (records[0].t2_si, records[0].t2_ref_si),
+            (Some(700.0), None)
+        );
+        assert_eq!(issues.len(), 1);
+        assert!(issues[0].message.contains("another series"));
+    }
+
+    #[test]
+    fn a_lesion_roi_without_reference_is_reported() {
+        let (mut p, lesion_roi, _) = patient_with_rois();
+        p.apply(signal(
+            SignalRole::Lesion("T1".into()),
+            lesion_roi,
+            "MR",
+            700.0,
+        ))
+        .unwrap();
+        let (records, issues) = to_recist(&p);
+        assert_eq!(records[0].t2_ref_si, None);
+        assert!(issues[0].message.contains("without a muscle reference"));
+    }
+
+    #[test]
+    fn a_signal_needs_a_region_a_lesion_and_a_timepoint() {
+        let (mut p, lesion_roi, _) = patient_with_rois();
+        let line = p.next_measurement_id();
+        p.apply(Edit::AddMeasurement(StoredMeasurement {
+            id: line,
+            date: date("2024-01-08"),
+            measurement: length_mm(3.0),
+        }))
+        .unwrap();
+        assert_eq!(
+            p.apply(signal(SignalRole::Reference, line, "MR", 1.0)),
+            Err(TrackingError::NotARegion)
+        );
+        assert_eq!(
+            p.apply(signal(
+                SignalRole::Lesion("T9".into()),
+                lesion_roi,
+                "MR",
+                1.0
+            )),
+            Err(TrackingError::NoLesion("T9".into()))
+        );
+        let mut wrong_date = signal(SignalRole::Reference, lesion_roi, "MR", 1.0);
+        if let Edit::SetSignal { date: d, .. } = &mut wrong_date {
+            *d = date("2024-03-04");
+        }
+        assert_eq!(p.apply(wrong_date), Err(TrackingError::SignalMismatch));
+    }
+
+    #[test]
+    fn removing_what_a_signal_uses_removes_it_and_undo_restores_it() {
+        for removal in [
+            Edit::RemoveMeasurement(MeasurementId(1)),
+            Edit::RemoveLesion("T1".into()),
+            Edit::RemoveTimepoint(date("2024-01-08")),
+        ] {
+            let (mut p, lesion_roi, muscle_roi) = patient_with_rois();
+            assert_eq!(lesion_roi, MeasurementId(1));
+            p.apply(signal(
+                SignalRole::Lesion("T1".into()),
+                lesion_roi,
+                "MR",
+                700.0,
+            ))
+            .unwrap();
+            p.apply(signal(SignalRole::Reference, muscle_roi, "MR", 200.0))
+                .unwrap();
+            let before = p.clone();
+            let inverse = p.apply(removal.clone()).unwrap();
+            assert!(
+                p.signal(date("2024-01-08"), &SignalRole::Lesion("T1".into()))
+                    .is_none(),
+                "{removal:?}"
+            );
+            p.apply(inverse).unwrap();
+            let mut restored = p.signals.clone();
+            let mut expected = before.signals.clone();
+            restored.sort_by(|a, b| a.role.cmp(&b.role));
+            expected.sort_by(|a, b| a.role.cmp(&b.role));
+            assert_eq!(restored, expected, "{removal:?}");
+        }
+    }
+
+    #[test]
+    fn setting_a_signal_undoes_to_the_previous_one() {
+        let (mut p, lesion_roi, _) = patient_with_rois();
+        let role = SignalRole::Lesion("T1".into());
+        p.apply(signal(role.clone(), lesion_roi, "MR", 700.0))
+            .unwrap();
+        let undo = p
+            .apply(signal(role.clone(), lesion_roi, "MR", 650.0))
+            .unwrap();
+        assert_eq!(p.signal(date("2024-01-08"), &role).unwrap().mean_si, 650.0);
+        p.apply(undo).unwrap();
+        assert_eq!(p.signal(date("2024-01-08"), &role).unwrap().mean_si, 700.0);
+        assert_eq!(p.signals.len(), 1);
     }
 }
