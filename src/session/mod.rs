@@ -5,6 +5,7 @@
 
 pub mod cohort;
 pub mod load;
+pub mod signal;
 pub mod view;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 pub use cohort::{Central, Cohort, CohortJob, CohortSource, CohortState};
 pub use load::{LoadEvent, LoadJob};
+pub use signal::{LesionSignal, SignalSummary, SignalVisit};
 pub use view::{
     Layout, Pane, SeriesView, WindowPreset, default_window, nearest_slice, percentile_window,
     slice_position_mm,
@@ -24,8 +26,8 @@ use crate::measure::{ImageContext, Measurement, Shape};
 use crate::recist::{AssessOptions, Category, Date, PatientAssessment, Warning, assess_patient};
 use crate::tools::{Hit, PlaneContext, Tool, ToolOutcome, ToolState};
 use crate::tracking::{
-    Edit, Finding, Lesion, MeasurementId, Patient, StoredMeasurement, Timepoint, TrackingIssue,
-    to_recist,
+    Edit, Finding, Lesion, MeasurementId, Patient, SignalRole, StoredMeasurement, Timepoint,
+    TrackingIssue, to_recist,
 };
 use crate::volume::plane::{MeasurementGeometry, Plane, PlaneFrame};
 use crate::volume::{Volume, Window};
@@ -261,6 +263,28 @@ pub enum Command {
     },
     /// Build the cohort from this session's tracked lesions.
     CohortFromSession,
+    /// Record an ROI measurement as a T2 signal ROI (lesion or muscle
+    /// reference) at its timepoint.
+    AssignSignal {
+        /// The ellipse or freehand measurement.
+        measurement: MeasurementId,
+        /// Lesion or reference.
+        role: SignalRole,
+    },
+    /// Clear a T2 signal ROI.
+    ClearSignal {
+        /// The timepoint.
+        date: Date,
+        /// Lesion or reference.
+        role: SignalRole,
+    },
+    /// Override (or with `None` restore) the program's T2-weighted call for a series.
+    SetT2Override {
+        /// Series index.
+        series: usize,
+        /// The reader's call.
+        t2_weighted: Option<bool>,
+    },
 }
 
 /// The undo and redo stacks: inverse edits, tagged with their patient.
@@ -339,6 +363,8 @@ pub struct Workspace {
     pub central: Central,
     /// The Cohort view's cohort, error and background import.
     pub cohort: CohortState,
+    /// The reader's T2-weighted calls by SeriesInstanceUID (override the program's).
+    pub t2_overrides: BTreeMap<String, bool>,
 }
 
 impl Default for Workspace {
@@ -368,6 +394,7 @@ impl Default for Workspace {
             loading: None,
             central: Central::Reading,
             cohort: CohortState::default(),
+            t2_overrides: BTreeMap::new(),
         }
     }
 }
@@ -722,6 +749,16 @@ impl Workspace {
                 let result = Cohort::from_session(&self.patients, &self.assess_options);
                 self.cohort.finish(result);
             }
+            Command::AssignSignal { measurement, role } => self.assign_signal(measurement, role),
+            Command::ClearSignal { date, role } => self.edit(Edit::SetSignal {
+                date,
+                role,
+                signal: None,
+            }),
+            Command::SetT2Override {
+                series,
+                t2_weighted,
+            } => self.set_t2_override(series, t2_weighted),
         }
     }
 
@@ -1017,6 +1054,10 @@ impl Workspace {
     }
 
     fn edit_patient(&mut self, key: &str, edit: Edit) {
+        let edit = match self.patients.get(key) {
+            Some(patient) => self.with_signal_updates(patient, edit),
+            None => return,
+        };
         let Some(patient) = self.patients.get_mut(key) else {
             return;
         };
