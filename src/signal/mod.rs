@@ -157,8 +157,7 @@ pub fn protocol_changes(before: &SeriesMeta, after: &SeriesMeta) -> Vec<String> 
         _ => {}
     }
     let mut text = |name: &str, a: &str, b: &str| {
-        if !a.trim().eq_ignore_ascii_case(b.trim()) && !(a.trim().is_empty() && b.trim().is_empty())
-        {
+        if !a.trim().eq_ignore_ascii_case(b.trim()) {
             changes.push(format!("{name} \"{}\" → \"{}\"", a.trim(), b.trim()));
         }
     };

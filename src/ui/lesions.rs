@@ -113,6 +113,7 @@ pub fn lesions_ui(
         return;
     };
     measurement_ui(ui, workspace, patient, form, commands);
+    super::signal::assign_signal_ui(ui, workspace, patient, commands);
     ui.add_space(6.0);
     ui.heading("Lesions");
     if patient.lesions.is_empty() {

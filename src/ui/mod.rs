@@ -5,6 +5,7 @@
 pub mod cohort;
 pub mod lesions;
 pub mod response;
+pub mod signal;
 pub mod style;
 pub mod viewport;
 
@@ -36,6 +37,7 @@ pub fn workstation_ui(
     state: &mut UiState,
 ) -> Vec<Command> {
     let mut commands = Vec::new();
+    style::ensure_fonts(ui.ctx());
     keyboard_ui(ui, workspace, &mut commands);
     egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, workspace, state, &mut commands));
     if workspace.central == Central::Cohort {
@@ -61,6 +63,8 @@ pub fn workstation_ui(
                     lesions::lesions_ui(ui, workspace, &mut state.lesion_form, &mut commands);
                     ui.add_space(8.0);
                     response::response_ui(ui, workspace, &mut commands);
+                    ui.add_space(8.0);
+                    signal::signal_ui(ui, workspace, &mut commands);
                 });
             });
     }
@@ -597,10 +601,11 @@ fn browser_ui(
                                     ui.selectable_label(
                                         shown,
                                         format!(
-                                            "{}  {}\n{} slices",
+                                            "{}  {}\n{} slices{}",
                                             v.meta.modality,
                                             description,
-                                            v.slices()
+                                            v.slices(),
+                                            signal::t2_tag(workspace, i)
                                         ),
                                     )
                                 })
@@ -611,6 +616,7 @@ fn browser_ui(
                                     series: i,
                                 });
                             }
+                            signal::t2_override_menu(&response, workspace, i, commands);
                         }
                     });
             }
