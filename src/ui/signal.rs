@@ -204,6 +204,16 @@ fn trend_plot_ui(
         Color32::from_rgb(230, 120, 170),
     ];
     let width = ui.available_width().min(460.0);
+    let lowest = summary
+        .visits
+        .iter()
+        .flat_map(|v| {
+            v.lesions
+                .iter()
+                .filter_map(|l| l.ratio_change_pct)
+                .chain(v.mean_target_ratio_change_pct)
+        })
+        .fold(-35.0_f64, f64::min);
     Plot::new("t2_trend")
         .width(width)
         .height(180.0)
@@ -217,7 +227,7 @@ fn trend_plot_ui(
         .x_axis_label("Days from baseline")
         .y_axis_label("T2 ratio change (%)")
         .include_y(5.0)
-        .include_y(-35.0)
+        .include_y(lowest - 8.0)
         .include_x(0.0)
         .allow_scroll(false)
         .show(ui, |plot_ui| {

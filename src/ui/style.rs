@@ -7,7 +7,7 @@ const FALLBACK_FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf")
 
 /// Installs the fallback font once per context (safe to call every frame).
 pub fn ensure_fonts(ctx: &egui::Context) {
-    let id = egui::Id::new("nadir_fallback_font_installed");
+    let id = egui::Id::unique("nadir_fallback_font_installed");
     if ctx.data(|d| d.get_temp::<bool>(id)).unwrap_or(false) {
         return;
     }
