@@ -5,6 +5,7 @@
 
 pub mod cohort;
 pub mod load;
+pub mod segmentation;
 pub mod view;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 pub use cohort::{Central, Cohort, CohortJob, CohortSource, CohortState};
 pub use load::{LoadEvent, LoadJob};
+pub use segmentation::{SegmentGesture, SegmentState};
 pub use view::{
     Layout, Pane, SeriesView, WindowPreset, default_window, nearest_slice, percentile_window,
     slice_position_mm,
@@ -261,6 +263,21 @@ pub enum Command {
     },
     /// Build the cohort from this session's tracked lesions.
     CohortFromSession,
+    /// Grow the selected lesion's mask from a seed point on a pane.
+    GrowAt {
+        /// Pane.
+        pane: usize,
+        /// Seed (patient mm).
+        seed: Vec3,
+    },
+    /// Set the brush and eraser radius (mm).
+    SetBrushRadius(f64),
+    /// Interpolate the selected lesion's mask between its painted slices.
+    InterpolateSegmentation,
+    /// Delete the selected lesion's mask at the current timepoint.
+    DeleteSegmentation,
+    /// Propose the bidirectional measurement from the selected lesion's mask.
+    ProposeDiameters,
 }
 
 /// The undo and redo stacks: inverse edits, tagged with their patient.
@@ -339,6 +356,8 @@ pub struct Workspace {
     pub central: Central,
     /// The Cohort view's cohort, error and background import.
     pub cohort: CohortState,
+    /// Segmentation gesture and brush size.
+    pub segment: SegmentState,
 }
 
 impl Default for Workspace {
@@ -368,6 +387,7 @@ impl Default for Workspace {
             loading: None,
             central: Central::Reading,
             cohort: CohortState::default(),
+            segment: SegmentState::default(),
         }
     }
 }
@@ -632,11 +652,13 @@ impl Workspace {
             }
             Command::SelectTool(tool) => {
                 self.tools.cancel();
+                self.segment.gesture = None;
                 self.tools.active = tool;
             }
             Command::Pointer { pane, event } => self.pointer(pane, event),
             Command::Cancel => {
                 self.tools.cancel();
+                self.segment.gesture = None;
                 self.gesture_pane = None;
             }
             Command::SelectMeasurement(id) => self.tools.selected = id,
@@ -722,6 +744,15 @@ impl Workspace {
                 let result = Cohort::from_session(&self.patients, &self.assess_options);
                 self.cohort.finish(result);
             }
+            Command::GrowAt { pane, seed } => self.grow_at(pane, seed, None),
+            Command::SetBrushRadius(mm) => {
+                if mm.is_finite() {
+                    self.segment.brush_radius_mm = mm.clamp(0.5, 50.0);
+                }
+            }
+            Command::InterpolateSegmentation => self.interpolate_segmentation(),
+            Command::DeleteSegmentation => self.delete_segmentation(),
+            Command::ProposeDiameters => self.propose_diameters(),
         }
     }
 
@@ -908,6 +939,10 @@ impl Workspace {
     }
 
     fn pointer(&mut self, pane: usize, event: PointerEvent) {
+        if self.tools.active.segments() {
+            self.segment_pointer(pane, event);
+            return;
+        }
         match event {
             PointerEvent::Press { at, plane, hit } => {
                 let hit_shape = hit.and_then(|h| {
