@@ -455,3 +455,63 @@ impl Workspace {
         self.segmentation_of(lesion_id, date)?.volume_ml()
     }
 }
+
+/// Exploratory volumetric response of one visit (recist-1.1.md §10): the
+/// RECIST diameter thresholds cubed — not RECIST.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VolumetricRow {
+    /// Visit label.
+    pub visit: String,
+    /// Sum of target volumes (mL), when every target has one.
+    pub volume_ml: Option<f64>,
+    /// Change from the baseline sum, %.
+    pub vs_baseline_pct: Option<f64>,
+    /// Change from the smallest earlier sum (baseline included), %.
+    pub vs_nadir_pct: Option<f64>,
+    /// `PR` (≤ −65 % vs baseline), `PD` (≥ +73 % vs nadir), `SD`, or `—`.
+    pub category: &'static str,
+}
+
+/// PR threshold on the volume sum versus baseline, % ((1 − 0.30)³ − 1).
+pub const VOLUME_PR_PCT: f64 = -65.0;
+/// PD threshold on the volume sum versus nadir, % (1.20³ − 1).
+pub const VOLUME_PD_PCT: f64 = 73.0;
+
+/// The volumetric rows of an assessment: baseline first, then each visit.
+pub fn volumetric_rows(result: &crate::recist::PatientAssessment) -> Vec<VolumetricRow> {
+    let pct = |v: f64, of: f64| (of > 0.0).then(|| 100.0 * (v / of - 1.0));
+    let baseline = result.baseline_volume_ml;
+    let mut rows = vec![VolumetricRow {
+        visit: result
+            .baseline_visit
+            .clone()
+            .unwrap_or_else(|| "baseline".into()),
+        volume_ml: baseline,
+        vs_baseline_pct: None,
+        vs_nadir_pct: None,
+        category: "—",
+    }];
+    let mut nadir = baseline;
+    for t in &result.timepoints {
+        let vs_baseline = t.volume_ml.zip(baseline).and_then(|(v, b)| pct(v, b));
+        let vs_nadir = t.volume_ml.zip(nadir).and_then(|(v, n)| pct(v, n));
+        let category = match (t.volume_ml, vs_baseline, vs_nadir) {
+            (None, ..) => "—",
+            (_, _, Some(n)) if n >= VOLUME_PD_PCT => "PD",
+            (_, Some(b), _) if b <= VOLUME_PR_PCT => "PR",
+            (_, Some(_), _) => "SD",
+            _ => "—",
+        };
+        rows.push(VolumetricRow {
+            visit: t.visit.clone(),
+            volume_ml: t.volume_ml,
+            vs_baseline_pct: vs_baseline,
+            vs_nadir_pct: vs_nadir,
+            category,
+        });
+        if let Some(v) = t.volume_ml {
+            nadir = Some(nadir.map_or(v, |n: f64| n.min(v)));
+        }
+    }
+    rows
+}
