@@ -24,6 +24,7 @@ pub mod geom;
 pub mod interchange;
 pub mod measure;
 pub mod recist;
+pub mod segment;
 pub mod session;
 pub mod signal;
 pub mod synth;

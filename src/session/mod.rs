@@ -5,6 +5,7 @@
 
 pub mod cohort;
 pub mod load;
+pub mod segmentation;
 pub mod signal;
 pub mod view;
 
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use cohort::{Central, Cohort, CohortJob, CohortSource, CohortState};
 pub use load::{LoadEvent, LoadJob};
+pub use segmentation::{SegmentGesture, SegmentState};
 pub use signal::{LesionSignal, SignalSummary, SignalVisit};
 pub use view::{
     Layout, Pane, SeriesView, WindowPreset, default_window, nearest_slice, percentile_window,
@@ -285,6 +287,21 @@ pub enum Command {
         /// The reader's call.
         t2_weighted: Option<bool>,
     },
+    /// Grow the selected lesion's mask from a seed point on a pane.
+    GrowAt {
+        /// Pane.
+        pane: usize,
+        /// Seed (patient mm).
+        seed: Vec3,
+    },
+    /// Set the brush and eraser radius (mm).
+    SetBrushRadius(f64),
+    /// Interpolate the selected lesion's mask between its painted slices.
+    InterpolateSegmentation,
+    /// Delete the selected lesion's mask at the current timepoint.
+    DeleteSegmentation,
+    /// Propose the bidirectional measurement from the selected lesion's mask.
+    ProposeDiameters,
 }
 
 /// The undo and redo stacks: inverse edits, tagged with their patient.
@@ -365,6 +382,8 @@ pub struct Workspace {
     pub cohort: CohortState,
     /// The reader's T2-weighted calls by SeriesInstanceUID (override the program's).
     pub t2_overrides: BTreeMap<String, bool>,
+    /// Segmentation gesture and brush size.
+    pub segment: SegmentState,
 }
 
 impl Default for Workspace {
@@ -395,6 +414,7 @@ impl Default for Workspace {
             central: Central::Reading,
             cohort: CohortState::default(),
             t2_overrides: BTreeMap::new(),
+            segment: SegmentState::default(),
         }
     }
 }
@@ -659,11 +679,13 @@ impl Workspace {
             }
             Command::SelectTool(tool) => {
                 self.tools.cancel();
+                self.segment.gesture = None;
                 self.tools.active = tool;
             }
             Command::Pointer { pane, event } => self.pointer(pane, event),
             Command::Cancel => {
                 self.tools.cancel();
+                self.segment.gesture = None;
                 self.gesture_pane = None;
             }
             Command::SelectMeasurement(id) => self.tools.selected = id,
@@ -759,6 +781,15 @@ impl Workspace {
                 series,
                 t2_weighted,
             } => self.set_t2_override(series, t2_weighted),
+            Command::GrowAt { pane, seed } => self.grow_at(pane, seed, None),
+            Command::SetBrushRadius(mm) => {
+                if mm.is_finite() {
+                    self.segment.brush_radius_mm = mm.clamp(0.5, 50.0);
+                }
+            }
+            Command::InterpolateSegmentation => self.interpolate_segmentation(),
+            Command::DeleteSegmentation => self.delete_segmentation(),
+            Command::ProposeDiameters => self.propose_diameters(),
         }
     }
 
@@ -945,6 +976,10 @@ impl Workspace {
     }
 
     fn pointer(&mut self, pane: usize, event: PointerEvent) {
+        if self.tools.active.segments() {
+            self.segment_pointer(pane, event);
+            return;
+        }
         match event {
             PointerEvent::Press { at, plane, hit } => {
                 let hit_shape = hit.and_then(|h| {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::measure::{Measurement, Shape};
 use crate::recist::{Category, Date, LesionRecord, LesionStatus};
+use crate::segment::{Mask, VoxelSize};
 
 /// Identity of a stored measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -40,6 +41,9 @@ pub enum TrackingError {
         /// The category.
         category: Category,
     },
+    /// No segmentation of this lesion at that timepoint.
+    #[error("no segmentation of lesion {0} at that timepoint")]
+    NoSegmentation(String),
     /// A measurement that gives no diameter for a target.
     #[error("a target needs a length or bidirectional measurement, not an ROI")]
     NoDiameter,
@@ -155,6 +159,30 @@ pub struct SignalRoi {
     pub pixels: usize,
 }
 
+/// The 3-D segmentation of one lesion at one timepoint, on one series'
+/// voxel grid. It carries the voxel size, so its volume is a pure function
+/// of the entity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segmentation {
+    /// The lesion.
+    pub lesion_id: String,
+    /// The timepoint.
+    pub date: Date,
+    /// SeriesInstanceUID of the series the mask lies on.
+    pub series_uid: String,
+    /// The mask.
+    pub mask: Mask,
+    /// The voxel size of that series; `None` when its spacing is unknown.
+    pub voxel_size: Option<VoxelSize>,
+}
+
+impl Segmentation {
+    /// The volume in mL; `None` when the spacing is unknown.
+    pub fn volume_ml(&self) -> Option<f64> {
+        self.voxel_size.as_ref()?.volume_ml(&self.mask)
+    }
+}
+
 /// One change to a patient. Applying it returns its inverse.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Edit {
@@ -195,6 +223,15 @@ pub enum Edit {
         /// The ROI and its mean.
         signal: Option<SignalRoi>,
     },
+    /// Set a lesion's segmentation at a timepoint (replacing the one there).
+    PutSegmentation(Segmentation),
+    /// Delete a lesion's segmentation at a timepoint.
+    RemoveSegmentation {
+        /// The lesion.
+        lesion_id: String,
+        /// The timepoint.
+        date: Date,
+    },
     /// Several edits as one step.
     Batch(Vec<Edit>),
 }
@@ -214,6 +251,8 @@ pub struct Patient {
     pub measurements: Vec<StoredMeasurement>,
     /// T2 signal ROIs (at most one per timepoint and role).
     pub signals: Vec<SignalRoi>,
+    /// Segmentations (one per lesion per timepoint).
+    pub segmentations: Vec<Segmentation>,
     next_measurement: u64,
 }
 
@@ -297,6 +336,13 @@ impl Patient {
             .iter()
             .find(|o| o.lesion_id == lesion_id && o.date == date)
             .map(|o| &o.finding)
+    }
+
+    /// The segmentation of a lesion at a date.
+    pub fn segmentation(&self, lesion_id: &str, date: Date) -> Option<&Segmentation> {
+        self.segmentations
+            .iter()
+            .find(|s| s.lesion_id == lesion_id && s.date == date)
     }
 
     /// The lesion a measurement is the finding of, if any.
@@ -396,6 +442,10 @@ impl Patient {
                 self.observations.retain(|o| o.lesion_id != id);
                 let role = SignalRole::Lesion(id.clone());
                 inverse.extend(self.take_signals(|s| s.role == role));
+                for seg in self.segmentations.iter().filter(|g| g.lesion_id == id) {
+                    inverse.push(Edit::PutSegmentation(seg.clone()));
+                }
+                self.segmentations.retain(|g| g.lesion_id != id);
                 Ok(Edit::Batch(inverse))
             }
             Edit::SetObservation {
@@ -476,6 +526,10 @@ impl Patient {
                 }
                 self.observations.retain(|o| o.date != date);
                 inverse.extend(self.take_signals(|s| s.date == date));
+                for seg in self.segmentations.iter().filter(|g| g.date == date) {
+                    inverse.push(Edit::PutSegmentation(seg.clone()));
+                }
+                self.segmentations.retain(|g| g.date != date);
                 Ok(Edit::Batch(inverse))
             }
             Edit::SetSignal { date, role, signal } => {
@@ -511,6 +565,37 @@ impl Patient {
                     role,
                     signal: before,
                 })
+            }
+            Edit::PutSegmentation(segmentation) => {
+                if self.lesion(&segmentation.lesion_id).is_none() {
+                    return Err(TrackingError::NoLesion(segmentation.lesion_id));
+                }
+                if !self.timepoints.iter().any(|t| t.date == segmentation.date) {
+                    return Err(TrackingError::NoTimepoint(segmentation.date));
+                }
+                let (lesion_id, date) = (segmentation.lesion_id.clone(), segmentation.date);
+                match self
+                    .segmentations
+                    .iter_mut()
+                    .find(|g| g.lesion_id == lesion_id && g.date == date)
+                {
+                    Some(existing) => Ok(Edit::PutSegmentation(std::mem::replace(
+                        existing,
+                        segmentation,
+                    ))),
+                    None => {
+                        self.segmentations.push(segmentation);
+                        Ok(Edit::RemoveSegmentation { lesion_id, date })
+                    }
+                }
+            }
+            Edit::RemoveSegmentation { lesion_id, date } => {
+                let at = self
+                    .segmentations
+                    .iter()
+                    .position(|g| g.lesion_id == lesion_id && g.date == date)
+                    .ok_or_else(|| TrackingError::NoSegmentation(lesion_id.clone()))?;
+                Ok(Edit::PutSegmentation(self.segmentations.remove(at)))
             }
             Edit::Batch(edits) => {
                 let mut inverses = Vec::with_capacity(edits.len());
@@ -633,7 +718,10 @@ pub fn to_recist(patient: &Patient) -> (Vec<LesionRecord>, Vec<TrackingIssue>) {
                 long_axis_mm,
                 short_axis_mm,
                 status,
-                volume_ml: extra.volume_ml,
+                volume_ml: patient
+                    .segmentation(&lesion.id, timepoint.date)
+                    .and_then(Segmentation::volume_ml)
+                    .or(extra.volume_ml),
                 t2_si: extra.t2_si,
                 t2_ref_si: extra.t2_ref_si,
             });
@@ -919,6 +1007,107 @@ mod tests {
             finding: Some(Finding::Measured(id)),
         });
         assert_eq!(r, Err(TrackingError::NoDiameter));
+    }
+
+    fn segmentation(lesion_id: &str, d: &str, voxels: usize) -> Segmentation {
+        let mut mask = Mask::empty([4, 10, 10]);
+        mask.paint_slice(1, 0..voxels, 0..1, true, |_, _| true);
+        Segmentation {
+            lesion_id: lesion_id.into(),
+            date: date(d),
+            series_uid: "1".into(),
+            mask,
+            voxel_size: Some(VoxelSize {
+                pixel_spacing_mm: [1.0, 1.0],
+                slice_extent_mm: vec![5.0; 4],
+            }),
+        }
+    }
+
+    fn target(id: &str) -> Edit {
+        Edit::PutLesion(Lesion {
+            id: id.into(),
+            category: Category::Target,
+            organ: "liver".into(),
+            lymph_node: false,
+        })
+    }
+
+    #[test]
+    fn segmentation_edits_undo_exactly_and_follow_their_lesion() {
+        let mut p = patient();
+        p.apply(target("T1")).unwrap();
+        let start = p.clone();
+        let put = p
+            .apply(Edit::PutSegmentation(segmentation("T1", "2024-01-08", 4)))
+            .unwrap();
+        assert_eq!(
+            put,
+            Edit::RemoveSegmentation {
+                lesion_id: "T1".into(),
+                date: date("2024-01-08")
+            }
+        );
+        let after_first = p.clone();
+        let replace = p
+            .apply(Edit::PutSegmentation(segmentation("T1", "2024-01-08", 6)))
+            .unwrap();
+        assert_eq!(p.segmentations.len(), 1);
+        p.apply(replace).unwrap();
+        assert_eq!(p, after_first);
+        // deleting the lesion deletes its segmentation; undo restores both
+        let undo = p.apply(Edit::RemoveLesion("T1".into())).unwrap();
+        assert!(p.segmentations.is_empty());
+        p.apply(undo).unwrap();
+        assert_eq!(p.segmentations, after_first.segmentations);
+        p.apply(put).unwrap();
+        assert_eq!(p, start);
+        // no lesion, no segmentation
+        assert!(matches!(
+            p.apply(Edit::PutSegmentation(segmentation("T9", "2024-01-08", 1))),
+            Err(TrackingError::NoLesion(_))
+        ));
+    }
+
+    #[test]
+    fn to_recist_reports_the_segmented_volume() {
+        let mut p = patient();
+        p.apply(Edit::Batch(vec![
+            target("T1"),
+            Edit::SetObservation {
+                lesion_id: "T1".into(),
+                date: date("2024-01-08"),
+                finding: Some(Finding::Entered {
+                    long_axis_mm: Some(20.0),
+                    short_axis_mm: None,
+                    extra: ExtraValues {
+                        volume_ml: Some(9.0),
+                        ..Default::default()
+                    },
+                }),
+            },
+            Edit::SetObservation {
+                lesion_id: "T1".into(),
+                date: date("2024-03-04"),
+                finding: Some(Finding::Entered {
+                    long_axis_mm: Some(20.0),
+                    short_axis_mm: None,
+                    extra: ExtraValues {
+                        volume_ml: Some(9.0),
+                        ..Default::default()
+                    },
+                }),
+            },
+            Edit::PutSegmentation(segmentation("T1", "2024-01-08", 4)),
+        ]))
+        .unwrap();
+        let (records, _) = to_recist(&p);
+        // 4 voxels of 1 × 1 × 5 mm = 0.02 mL from the mask; the entered value elsewhere
+        assert_eq!(records[0].volume_ml, Some(0.02));
+        assert_eq!(records[1].volume_ml, Some(9.0));
+        let mut no_spacing = segmentation("T1", "2024-03-04", 2);
+        no_spacing.voxel_size = None;
+        assert_eq!(no_spacing.volume_ml(), None);
     }
 
     #[test]

@@ -367,10 +367,10 @@ fn lesion_table_ui(
                     lesion.organ.clone()
                 });
                 for t in &patient.timepoints {
-                    ui.label(finding_text(
-                        patient,
-                        lesion,
-                        patient.finding(&lesion.id, t.date),
+                    ui.label(format!(
+                        "{}{}",
+                        finding_text(patient, lesion, patient.finding(&lesion.id, t.date)),
+                        super::segmentation::volume_cell(workspace, &lesion.id, t.date)
                     ));
                 }
                 let warnings = lesion_warnings(workspace, &lesion.id);
@@ -441,6 +441,7 @@ fn lesion_detail_ui(
             return;
         };
         finding_buttons_ui(ui, patient, lesion, date, commands);
+        super::segmentation::segmentation_panel_ui(ui, workspace, patient, lesion, date, commands);
     });
 }
 

@@ -5,6 +5,7 @@
 pub mod cohort;
 pub mod lesions;
 pub mod response;
+pub mod segmentation;
 pub mod signal;
 pub mod style;
 pub mod viewport;
