@@ -324,3 +324,69 @@ fn a_changed_sequence_between_visits_is_flagged() {
     assert!(warnings[0].contains("TE 100 → 80 ms"), "{warnings:?}");
     assert!(warnings[0].contains("field strength"), "{warnings:?}");
 }
+
+#[test]
+fn a_lesion_mask_on_the_t2_series_is_its_roi_and_is_re_measured() {
+    let mut ws = load_sample();
+    ws.apply(Command::ImportLesionTable(
+        root().join("sample_scans/lesions.csv"),
+    ));
+    let truth = truth();
+    let t3 = truth["lesions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lesion_id"] == "T3" && l["visit"] == "baseline")
+        .unwrap();
+    let mr = series_index(&ws, "MR", "20240108");
+    ws.apply(Command::ShowSeries {
+        pane: 0,
+        series: mr,
+    });
+    ws.apply(Command::SelectLesion("T3".into()));
+    let centre = vec3(&t3["mr_centre_mm"]);
+    ws.apply(Command::GrowAt {
+        pane: 0,
+        seed: centre,
+    });
+    let date = Date::parse_iso("2024-01-08").unwrap();
+    assert!(
+        ws.current_patient()
+            .unwrap()
+            .segmentations
+            .iter()
+            .any(|g| g.lesion_id == "T3" && g.date == date),
+        "{:?}",
+        ws.messages
+    );
+    ws.apply(Command::AssignSegmentationSignal {
+        lesion_id: "T3".into(),
+        date,
+    });
+    let role = SignalRole::Lesion("T3".into());
+    let signal = ws
+        .current_patient()
+        .unwrap()
+        .signal(date, &role)
+        .unwrap()
+        .clone();
+    // The whole lesion, partial-volume edges included: a little below the
+    // core value of 640, well above muscle.
+    eprintln!(
+        "mask mean {:.1} over {} voxels",
+        signal.mean_si, signal.pixels
+    );
+    assert!(
+        signal.mean_si > 520.0 && signal.mean_si < 660.0,
+        "{signal:?}"
+    );
+    assert!(signal.pixels > 100, "{signal:?}");
+    // Deleting the mask removes the signal; undo brings both back.
+    ws.apply(Command::DeleteSegmentation);
+    assert!(ws.current_patient().unwrap().signal(date, &role).is_none());
+    ws.apply(Command::Undo);
+    assert_eq!(
+        ws.current_patient().unwrap().signal(date, &role),
+        Some(&signal)
+    );
+}

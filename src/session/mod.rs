@@ -273,6 +273,13 @@ pub enum Command {
         /// Lesion or reference.
         role: SignalRole,
     },
+    /// Record a lesion's segmentation at a timepoint as its T2 signal ROI.
+    AssignSegmentationSignal {
+        /// The lesion.
+        lesion_id: String,
+        /// The timepoint.
+        date: Date,
+    },
     /// Clear a T2 signal ROI.
     ClearSignal {
         /// The timepoint.
@@ -772,6 +779,9 @@ impl Workspace {
                 self.cohort.finish(result);
             }
             Command::AssignSignal { measurement, role } => self.assign_signal(measurement, role),
+            Command::AssignSegmentationSignal { lesion_id, date } => {
+                self.assign_segmentation_signal(&lesion_id, date);
+            }
             Command::ClearSignal { date, role } => self.edit(Edit::SetSignal {
                 date,
                 role,

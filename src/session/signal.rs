@@ -8,8 +8,12 @@ use std::collections::BTreeMap;
 
 use crate::measure::roi_stats;
 use crate::recist::Date;
+use crate::segment::mask_stats;
 use crate::signal::{T2Weighting, change_pct, protocol_changes, signal_ratio, t2_weighting};
-use crate::tracking::{Edit, MeasurementId, Patient, SignalRoi, SignalRole, StoredMeasurement};
+use crate::tracking::{
+    Edit, MeasurementId, Patient, Segmentation, SignalRoi, SignalRole, SignalSource,
+    StoredMeasurement,
+};
 
 use super::Workspace;
 
@@ -95,11 +99,22 @@ impl Workspace {
     /// series must be loaded and T2-weighted, the shape a region with pixels.
     fn measure_signal(&self, stored: &StoredMeasurement) -> Result<(String, f64, usize), String> {
         let uid = &stored.measurement.image.series_instance_uid;
+        let entry = self.t2_series(uid)?;
+        let stats = roi_stats(&stored.measurement, &entry.context())
+            .ok_or("T2 signal needs an ellipse or freehand region on the image")?;
+        match stats.mean {
+            Some(mean) if stats.pixels > 0 => Ok((uid.clone(), mean, stats.pixels)),
+            _ => Err("the region holds no pixel centre; draw it larger".into()),
+        }
+    }
+
+    /// The loaded series `uid` if it is T2-weighted, else why not.
+    fn t2_series(&self, uid: &str) -> Result<&super::SeriesEntry, String> {
         let index = self
             .series
             .iter()
             .position(|e| e.uid() == uid)
-            .ok_or_else(|| format!("the series of measurement #{} is not loaded", stored.id.0))?;
+            .ok_or("the series it was drawn on is not loaded")?;
         let call = self.t2_weighting(index).ok_or("the series is not loaded")?;
         if !call.t2_weighted {
             return Err(format!(
@@ -107,12 +122,58 @@ impl Workspace {
                 call.reason
             ));
         }
-        let entry = self.series.get(index).ok_or("the series is not loaded")?;
-        let stats = roi_stats(&stored.measurement, &entry.context())
-            .ok_or("T2 signal needs an ellipse or freehand region on the image")?;
-        match stats.mean {
-            Some(mean) if stats.pixels > 0 => Ok((uid.clone(), mean, stats.pixels)),
-            _ => Err("the region holds no pixel centre; draw it larger".into()),
+        self.series
+            .get(index)
+            .ok_or_else(|| "the series is not loaded".into())
+    }
+
+    /// Measures the mean signal inside a lesion's segmentation on its
+    /// (T2-weighted) series.
+    fn measure_mask_signal(
+        &self,
+        segmentation: &Segmentation,
+    ) -> Result<(String, f64, usize), String> {
+        let entry = self.t2_series(&segmentation.series_uid)?;
+        let stats = mask_stats(entry.volume(), &segmentation.mask).map_err(|e| e.to_string())?;
+        if stats.voxels == 0 {
+            return Err("the mask is empty".into());
+        }
+        Ok((segmentation.series_uid.clone(), stats.mean, stats.voxels))
+    }
+
+    /// Records lesion `lesion_id`'s segmentation at `date` (on a T2-weighted
+    /// series) as its T2 ROI: one undo step.
+    pub(super) fn assign_segmentation_signal(&mut self, lesion_id: &str, date: Date) {
+        let Some(segmentation) = self
+            .current_patient()
+            .and_then(|p| {
+                p.segmentations
+                    .iter()
+                    .find(|g| g.lesion_id == lesion_id && g.date == date)
+            })
+            .cloned()
+        else {
+            self.messages
+                .push(format!("{lesion_id} has no segmentation at {date}"));
+            return;
+        };
+        match self.measure_mask_signal(&segmentation) {
+            Ok((series_uid, mean_si, pixels)) => {
+                let role = SignalRole::Lesion(lesion_id.to_string());
+                self.edit(Edit::SetSignal {
+                    date,
+                    role: role.clone(),
+                    signal: Some(SignalRoi {
+                        date,
+                        role,
+                        source: SignalSource::Segmentation,
+                        series_uid,
+                        mean_si,
+                        pixels,
+                    }),
+                });
+            }
+            Err(message) => self.messages.push(message),
         }
     }
 
@@ -135,7 +196,7 @@ impl Workspace {
                 signal: Some(SignalRoi {
                     date: stored.date,
                     role,
-                    measurement,
+                    source: SignalSource::Measurement(measurement),
                     series_uid,
                     mean_si,
                     pixels,
@@ -149,10 +210,35 @@ impl Workspace {
     /// changes, as one step: the stored means always match the regions.
     pub(super) fn with_signal_updates(&self, patient: &Patient, edit: Edit) -> Edit {
         let mut changed: Vec<(MeasurementId, &crate::measure::Shape)> = Vec::new();
-        collect_shape_changes(&edit, &mut changed);
+        let mut masks: Vec<&Segmentation> = Vec::new();
+        collect_region_changes(&edit, &mut changed, &mut masks);
         let mut updates = Vec::new();
+        for segmentation in masks {
+            let role = SignalRole::Lesion(segmentation.lesion_id.clone());
+            let Some(signal) = patient.signal(segmentation.date, &role) else {
+                continue;
+            };
+            if signal.source != SignalSource::Segmentation {
+                continue;
+            }
+            let mut updated = signal.clone();
+            if let Ok((series_uid, mean_si, pixels)) = self.measure_mask_signal(segmentation) {
+                updated.series_uid = series_uid;
+                updated.mean_si = mean_si;
+                updated.pixels = pixels;
+            }
+            updates.push(Edit::SetSignal {
+                date: signal.date,
+                role,
+                signal: Some(updated),
+            });
+        }
         for (id, shape) in changed {
-            for signal in patient.signals.iter().filter(|s| s.measurement == id) {
+            for signal in patient
+                .signals
+                .iter()
+                .filter(|s| s.source == SignalSource::Measurement(id))
+            {
                 let Some(mut stored) = patient.measurement(id).cloned() else {
                     continue;
                 };
@@ -287,13 +373,18 @@ impl Workspace {
     }
 }
 
-fn collect_shape_changes<'a>(
+/// The ROI shapes and masks an edit replaces (signals measured in them are re-measured).
+fn collect_region_changes<'a>(
     edit: &'a Edit,
-    out: &mut Vec<(MeasurementId, &'a crate::measure::Shape)>,
+    shapes: &mut Vec<(MeasurementId, &'a crate::measure::Shape)>,
+    masks: &mut Vec<&'a Segmentation>,
 ) {
     match edit {
-        Edit::SetShape { id, shape } => out.push((*id, shape)),
-        Edit::Batch(edits) => edits.iter().for_each(|e| collect_shape_changes(e, out)),
+        Edit::SetShape { id, shape } => shapes.push((*id, shape)),
+        Edit::PutSegmentation(segmentation) => masks.push(segmentation),
+        Edit::Batch(edits) => edits
+            .iter()
+            .for_each(|e| collect_region_changes(e, shapes, masks)),
         _ => {}
     }
 }

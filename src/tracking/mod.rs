@@ -139,6 +139,15 @@ pub enum SignalRole {
     Reference,
 }
 
+/// The region a T2 signal was measured in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalSource {
+    /// An ellipse or freehand ROI measurement.
+    Measurement(MeasurementId),
+    /// The lesion's 3-D segmentation at the same timepoint (lesions only).
+    Segmentation,
+}
+
 /// A T2-weighted signal measurement at one timepoint: which region, on which
 /// series, and the mean signal intensity measured there when it was set (the
 /// session measures it on the images and re-measures it whenever the region
@@ -149,8 +158,8 @@ pub struct SignalRoi {
     pub date: Date,
     /// Lesion or reference.
     pub role: SignalRole,
-    /// The ROI measurement (ellipse or freehand) it was measured in.
-    pub measurement: MeasurementId,
+    /// The region it was measured in.
+    pub source: SignalSource,
     /// SeriesInstanceUID of the T2-weighted series.
     pub series_uid: String,
     /// Mean signal intensity (modality units) inside the region.
@@ -399,7 +408,7 @@ impl Patient {
                     });
                 }
                 self.observations.retain(|o| o.finding != finding);
-                inverse.extend(self.take_signals(|s| s.measurement == id));
+                inverse.extend(self.take_signals(|s| s.source == SignalSource::Measurement(id)));
                 Ok(Edit::Batch(inverse))
             }
             Edit::SetShape { id, shape } => {
@@ -441,11 +450,13 @@ impl Patient {
                 }
                 self.observations.retain(|o| o.lesion_id != id);
                 let role = SignalRole::Lesion(id.clone());
-                inverse.extend(self.take_signals(|s| s.role == role));
+                let signals = self.take_signals(|s| s.role == role);
                 for seg in self.segmentations.iter().filter(|g| g.lesion_id == id) {
                     inverse.push(Edit::PutSegmentation(seg.clone()));
                 }
                 self.segmentations.retain(|g| g.lesion_id != id);
+                // Signals after the masks they may be measured in.
+                inverse.extend(signals);
                 Ok(Edit::Batch(inverse))
             }
             Edit::SetObservation {
@@ -525,11 +536,13 @@ impl Patient {
                     });
                 }
                 self.observations.retain(|o| o.date != date);
-                inverse.extend(self.take_signals(|s| s.date == date));
+                let signals = self.take_signals(|s| s.date == date);
                 for seg in self.segmentations.iter().filter(|g| g.date == date) {
                     inverse.push(Edit::PutSegmentation(seg.clone()));
                 }
                 self.segmentations.retain(|g| g.date != date);
+                // Signals after the masks they may be measured in.
+                inverse.extend(signals);
                 Ok(Edit::Batch(inverse))
             }
             Edit::SetSignal { date, role, signal } => {
@@ -542,11 +555,30 @@ impl Patient {
                     return Err(TrackingError::NoLesion(id.clone()));
                 }
                 if let Some(signal) = &signal {
-                    let m = self
-                        .measurement(signal.measurement)
-                        .ok_or(TrackingError::NoMeasurement(signal.measurement.0))?;
-                    if !matches!(m.measurement.shape, Shape::Ellipse(_) | Shape::Freehand(_)) {
-                        return Err(TrackingError::NotARegion);
+                    match (signal.source, &role) {
+                        (SignalSource::Measurement(id), _) => {
+                            let m = self
+                                .measurement(id)
+                                .ok_or(TrackingError::NoMeasurement(id.0))?;
+                            if !matches!(
+                                m.measurement.shape,
+                                Shape::Ellipse(_) | Shape::Freehand(_)
+                            ) {
+                                return Err(TrackingError::NotARegion);
+                            }
+                        }
+                        (SignalSource::Segmentation, SignalRole::Lesion(id)) => {
+                            if !self
+                                .segmentations
+                                .iter()
+                                .any(|g| &g.lesion_id == id && g.date == date)
+                            {
+                                return Err(TrackingError::NoSegmentation(id.clone()));
+                            }
+                        }
+                        (SignalSource::Segmentation, SignalRole::Reference) => {
+                            return Err(TrackingError::NotARegion);
+                        }
                     }
                     if signal.date != date || signal.role != role {
                         return Err(TrackingError::SignalMismatch);
@@ -595,7 +627,17 @@ impl Patient {
                     .iter()
                     .position(|g| g.lesion_id == lesion_id && g.date == date)
                     .ok_or_else(|| TrackingError::NoSegmentation(lesion_id.clone()))?;
-                Ok(Edit::PutSegmentation(self.segmentations.remove(at)))
+                let removed = self.segmentations.remove(at);
+                let role = SignalRole::Lesion(lesion_id);
+                let mut inverse = vec![Edit::PutSegmentation(removed)];
+                inverse.extend(self.take_signals(|s| {
+                    s.source == SignalSource::Segmentation && s.role == role && s.date == date
+                }));
+                Ok(if inverse.len() == 1 {
+                    inverse.remove(0)
+                } else {
+                    Edit::Batch(inverse)
+                })
             }
             Edit::Batch(edits) => {
                 let mut inverses = Vec::with_capacity(edits.len());
@@ -1182,7 +1224,7 @@ mod tests {
             signal: Some(SignalRoi {
                 date: date("2024-01-08"),
                 role,
-                measurement,
+                source: SignalSource::Measurement(measurement),
                 series_uid: series.into(),
                 mean_si: mean,
                 pixels: 40,

@@ -103,9 +103,56 @@ pub fn assign_signal_ui(
     });
 }
 
+/// When the selected lesion has a mask at the current timepoint on a
+/// T2-weighted series: a button that makes the mask its T2 ROI.
+fn mask_signal_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Command>) {
+    let (Some(patient), Some(lesion_id), Some(date)) = (
+        workspace.current_patient(),
+        workspace.selected_lesion.as_deref(),
+        workspace.current_date(),
+    ) else {
+        return;
+    };
+    let Some(segmentation) = patient
+        .segmentations
+        .iter()
+        .find(|g| g.lesion_id == lesion_id && g.date == date)
+    else {
+        return;
+    };
+    let on_t2 = workspace
+        .series
+        .iter()
+        .position(|e| e.uid() == segmentation.series_uid)
+        .and_then(|i| workspace.t2_weighting(i))
+        .is_some_and(|call| call.t2_weighted);
+    if !on_t2 {
+        return;
+    }
+    let used = patient
+        .signal(date, &SignalRole::Lesion(lesion_id.to_string()))
+        .is_some_and(|s| s.source == crate::tracking::SignalSource::Segmentation);
+    let label = format!(
+        "Use {lesion_id}'s mask at {} as its T2 ROI",
+        patient.visit_label(date)
+    );
+    if ui
+        .add_enabled(!used, egui::Button::new(label))
+        .on_hover_text("Mean SI over the 3-D segmentation (re-measured when the mask changes)")
+        .on_disabled_hover_text("The mask is this lesion's T2 ROI at this visit")
+        .clicked()
+    {
+        commands.push(Command::AssignSegmentationSignal {
+            lesion_id: lesion_id.to_string(),
+            date,
+        });
+    }
+}
+
 /// The per-visit T2 table, trend chart and acquisition warnings.
 pub fn signal_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Command>) {
     ui.heading("T2 signal (lesion / muscle)");
+    mask_signal_ui(ui, workspace, commands);
     let Some(summary) = workspace.signal_summary() else {
         ui.label(
             RichText::new(
