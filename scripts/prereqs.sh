@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building Nadir needs beyond Rust: cmake and a C++ compiler
-# (CharLS, the JPEG-LS codec, is built from source). Idempotent and quiet when
+# (CharLS, the JPEG-LS codec, and libjpeg-turbo, for 12-bit lossy JPEG, are
+# built from source; nasm gives libjpeg-turbo its SIMD code). Idempotent and quiet when
 # everything is present. Uses sudo when not root.
 set -euo pipefail
 need=()
 command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v nasm >/dev/null 2>&1 || need+=(nasm)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

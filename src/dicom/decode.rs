@@ -18,6 +18,7 @@ use dicom_object::{DefaultDicomObject, OpenFileOptions};
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
 use super::header::{ImageHeader, PixelFormat, SkipReason, error_chain};
+use super::jpeg12;
 
 /// Turns raw samples into stored values that fit an `i16`.
 #[derive(Debug, Clone, Copy)]
@@ -276,34 +277,129 @@ fn decode_from_object(
                 ))
             })
         }
-        Value::PixelSequence(_) => {
-            let ts = TransferSyntaxRegistry
-                .get(&header.encoding.transfer_syntax_uid)
-                .ok_or_else(|| SkipReason("unknown transfer syntax".into()))?;
-            let reader = ts.pixel_data_reader().ok_or_else(|| {
-                SkipReason(format!(
-                    "no decoder for {}",
-                    header.encoding.transfer_syntax_name
-                ))
-            })?;
-            scratch.clear();
-            let decoded = contain_panics(|| reader.decode_frame(object, frame, scratch));
-            let failure = match decoded {
-                Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(error_chain(&e)),
-                Err(crash) => Some(format!("the decoder failed on damaged data ({crash})")),
-            };
-            if let Some(why) = failure {
-                return Err(SkipReason(format!(
-                    "{} frame {} could not be decoded: {why}",
-                    header.encoding.transfer_syntax_name,
-                    frame + 1,
-                )));
+        Value::PixelSequence(sequence)
+            if JPEG_DCT.contains(&header.encoding.transfer_syntax_uid.as_str()) =>
+        {
+            let codestream = frame_codestream(
+                sequence.fragments(),
+                sequence.offset_table(),
+                frame as usize,
+                header.frames.len(),
+            );
+            match codestream {
+                Some(codestream) if jpeg12::sample_precision(&codestream) == Some(12) => {
+                    decode_jpeg12(&codestream, format, dest, normalizer).map_err(|why| {
+                        SkipReason(format!(
+                            "{} frame {} could not be decoded: {why}",
+                            header.encoding.transfer_syntax_name,
+                            frame + 1
+                        ))
+                    })
+                }
+                _ => decode_with_registry(object, header, frame, dest, scratch, normalizer),
             }
-            copy_samples(scratch, 0, format, false, dest, normalizer)
+        }
+        Value::PixelSequence(_) => {
+            decode_with_registry(object, header, frame, dest, scratch, normalizer)
         }
         Value::Sequence(_) => Err(SkipReason("Pixel Data is a sequence, not pixels".into())),
     }
+}
+
+/// JPEG baseline (process 1) and extended (processes 2 & 4): 12-bit frames
+/// of these go to [`jpeg12`], 8-bit ones to dicom-rs.
+const JPEG_DCT: [&str; 2] = ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"];
+
+/// The codestream of frame `frame`: one fragment per frame, all fragments of
+/// a single frame, or the fragments between two Basic Offset Table entries.
+fn frame_codestream<'a>(
+    fragments: &'a [Vec<u8>],
+    offset_table: &[u32],
+    frame: usize,
+    frames: usize,
+) -> Option<std::borrow::Cow<'a, [u8]>> {
+    use std::borrow::Cow;
+    if fragments.len() == frames {
+        return fragments.get(frame).map(|f| Cow::Borrowed(f.as_slice()));
+    }
+    if frames == 1 {
+        return Some(Cow::Owned(fragments.concat()));
+    }
+    // Offsets are from the first fragment's item tag; each item adds 8 bytes.
+    let start = usize::try_from(*offset_table.get(frame)?).ok()?;
+    let end = offset_table
+        .get(frame + 1)
+        .and_then(|&o| usize::try_from(o).ok())
+        .unwrap_or(usize::MAX);
+    let mut at = 0usize;
+    let mut out = Vec::new();
+    for fragment in fragments {
+        if at >= start && at < end {
+            out.extend_from_slice(fragment);
+        }
+        at += 8 + fragment.len();
+    }
+    (!out.is_empty()).then_some(Cow::Owned(out))
+}
+
+/// Decodes a 12-bit lossy JPEG frame into `dest`.
+fn decode_jpeg12(
+    codestream: &[u8],
+    format: PixelFormat,
+    dest: &mut [i16],
+    normalizer: Normalizer,
+) -> Result<(), String> {
+    let decoded = jpeg12::decode(codestream)?;
+    if decoded.width != usize::from(format.columns) || decoded.height != usize::from(format.rows) {
+        return Err(format!(
+            "the JPEG frame is {} × {}, the header says {} × {}",
+            decoded.width, decoded.height, format.columns, format.rows
+        ));
+    }
+    if decoded.samples.len() != dest.len() {
+        return Err("the JPEG frame has the wrong number of samples".into());
+    }
+    for (d, &v) in dest.iter_mut().zip(&decoded.samples) {
+        *d = normalizer.apply(v as u16);
+    }
+    Ok(())
+}
+
+/// Any other encapsulated frame: dicom-rs's decoder for the transfer syntax,
+/// run inside [`contain_panics`].
+fn decode_with_registry(
+    object: &OpenedObject,
+    header: &ImageHeader,
+    frame: u32,
+    dest: &mut [i16],
+    scratch: &mut Vec<u8>,
+    normalizer: Normalizer,
+) -> Result<(), SkipReason> {
+    let format = header.format;
+    let ts = TransferSyntaxRegistry
+        .get(&header.encoding.transfer_syntax_uid)
+        .ok_or_else(|| SkipReason("unknown transfer syntax".into()))?;
+    let reader = ts.pixel_data_reader().ok_or_else(|| {
+        SkipReason(format!(
+            "no decoder for {}",
+            header.encoding.transfer_syntax_name
+        ))
+    })?;
+    scratch.clear();
+    let decoded = contain_panics(|| reader.decode_frame(object, frame, scratch));
+    let failure = match decoded {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(error_chain(&e)),
+        Err(crash) => Some(format!("the decoder failed on damaged data ({crash})")),
+    };
+    if let Some(why) = failure {
+        return Err(SkipReason(format!(
+            "{} frame {} could not be decoded: {why}",
+            header.encoding.transfer_syntax_name,
+            frame + 1,
+        )));
+    }
+    copy_samples(scratch, 0, format, false, dest, normalizer)
 }
 
 thread_local! {

@@ -233,7 +233,10 @@ pub fn header_from_object(
     if meta.media_storage_sop_class_uid() == DICOMDIR_SOP_CLASS {
         return Err(skip("DICOMDIR (a directory index, not an image)"));
     }
-    let ts_uid = meta.transfer_syntax().to_string();
+    let ts_uid = meta
+        .transfer_syntax()
+        .trim_end_matches(['\0', ' '])
+        .to_string();
     let ts = TransferSyntaxRegistry
         .get(&ts_uid)
         .ok_or_else(|| skip(format!("unknown transfer syntax {ts_uid}")))?;

@@ -8,6 +8,7 @@
 
 pub mod decode;
 pub mod header;
+pub mod jpeg12;
 pub mod load;
 pub mod scan;
 pub mod write;
