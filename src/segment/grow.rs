@@ -121,7 +121,7 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
     };
     let mut small = near(1);
     let level0 = median(&mut small).ok_or(SegmentError::SeedOutside)?;
-    let mut deviations: Vec<f64> = small.iter().map(|v| (*v - level0).abs()).collect();
+    let mut deviations: Vec<f64> = near(2).iter().map(|v| (*v - level0).abs()).collect();
     let slope = volume.slice_rescale(seed[0]).slope.abs().max(1e-9);
     let sigma0 = (1.4826 * median(&mut deviations).unwrap_or(0.0)).max(slope);
     let (row_mm, column_mm) = VoxelSize::of(volume)
@@ -140,7 +140,7 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
     };
     // 2. refine level and noise on the in-plane disc well inside the edges
     let first = rays(level0, 3.0 * sigma0);
-    let inner = (0.6 * first.min_edge_px.unwrap_or(1.0)).max(1.5);
+    let inner = (0.6 * first.median_edge_px.unwrap_or(1.0)).max(1.5);
     let reach = inner.ceil() as usize;
     let mut disc = Vec::new();
     for r in seed[1].saturating_sub(reach)..=(seed[1] + reach).min(grid[1] - 1) {
@@ -175,21 +175,11 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
             bounds: params.bounds.clone(),
         },
     );
-    let dark = (dark.len() >= 3)
-        .then(|| quantile(&mut dark, 0.75))
-        .flatten();
-    let bright = (bright.len() >= 3)
-        .then(|| quantile(&mut bright, 0.25))
-        .flatten();
-    // half-way windows; a side without tissue: four noise SDs
-    let open = 4.0 * sigma;
-    let window = [
-        dark.map_or(level - open, |d| (level + d) / 2.0),
-        bright.map_or(level + open, |b| (level + b) / 2.0),
-    ];
+    let (window, background) = choose_window(dark, bright, level, sigma);
     let mut visited = vec![0u8; region.len()];
     // 4. the region
     let grown = flood(volume, data, &region, seed, window, &mut visited, REGION);
+    let [dark, bright] = background;
     let mut lo = seed;
     let mut hi = seed;
     for v in &grown {
@@ -212,6 +202,17 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
         }
     }
     let plane = size[1] * size[2];
+    if hit_limit {
+        // a leak is likely: cut one-pixel bridges and keep the seed's part
+        for slice in bytes.chunks_mut(plane.max(1)) {
+            open_slice(slice, size[1], size[2]);
+        }
+        keep_component(
+            &mut bytes,
+            size,
+            [seed[0] - lo[0], seed[1] - lo[1], seed[2] - lo[2]],
+        );
+    }
     for slice in bytes.chunks_mut(plane.max(1)) {
         fill_holes(slice, size[1], size[2]);
     }
@@ -382,6 +383,30 @@ fn flood(
     out
 }
 
+/// The window half-way from `level` to the nearest tissue seen by at least
+/// two rays on each side; a side without tissue: four noise SDs.
+fn choose_window(
+    mut dark: Vec<f64>,
+    mut bright: Vec<f64>,
+    level: f64,
+    sigma: f64,
+) -> ([f64; 2], [Option<f64>; 2]) {
+    dark.sort_by(|a, b| b.total_cmp(a));
+    bright.sort_by(f64::total_cmp);
+    let dark = (dark.len() >= 3).then(|| dark.get(1).copied()).flatten();
+    let bright = (bright.len() >= 3)
+        .then(|| bright.get(1).copied())
+        .flatten();
+    let open = 4.0 * sigma;
+    (
+        [
+            dark.map_or(level - open, |d| (level + d) / 2.0),
+            bright.map_or(level + open, |b| (level + b) / 2.0),
+        ],
+        [dark, bright],
+    )
+}
+
 /// What the rays from the seed found.
 struct Rays {
     /// Background levels darker than the lesion, one per ray.
@@ -390,6 +415,8 @@ struct Rays {
     bright: Vec<f64>,
     /// The nearest edge, in ray steps (pixels).
     min_edge_px: Option<f64>,
+    /// The median edge distance over the rays that found one, in ray steps.
+    median_edge_px: Option<f64>,
     /// Distance (mm) to the edge of every ray that found flat background.
     edges_px: Vec<f64>,
 }
@@ -412,8 +439,10 @@ fn cast_rays(
         dark: Vec::new(),
         bright: Vec::new(),
         min_edge_px: None,
+        median_edge_px: None,
         edges_px: Vec::new(),
     };
+    let mut steps = Vec::new();
     for k in 0..16 {
         let angle = k as f64 * std::f64::consts::PI / 8.0;
         let (dr, dc) = (angle.sin(), angle.cos());
@@ -444,14 +473,15 @@ fn cast_rays(
             out.min_edge_px
                 .map_or(edge as f64, |m: f64| m.min(edge as f64)),
         );
-        let mut samples: Vec<f64> = (edge + 3..edge + 6).filter_map(|t| at(t as f64)).collect();
+        steps.push(edge as f64);
+        let mut samples: Vec<f64> = (edge + 4..edge + 8).filter_map(|t| at(t as f64)).collect();
         let spread = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max)
             - samples.iter().copied().fold(f64::INFINITY, f64::min);
         let Some(b) = median(&mut samples) else {
             continue;
         };
         // flat: the samples are background, not the lesion's blurred edge
-        if samples.len() < 3 || spread > (0.5 * (b - level).abs()).max(4.0 * noise) {
+        if samples.len() < 4 || spread > (0.5 * (b - level).abs()).max(4.0 * noise) {
             continue;
         }
         out.edges_px.push(edge as f64 * step_mm);
@@ -463,7 +493,81 @@ fn cast_rays(
             }
         }
     }
+    out.median_edge_px = median(&mut steps);
     out
+}
+
+/// Morphological opening of one slice with the 3 × 3 cross: removes
+/// one-pixel-wide bridges (a small vessel touching the lesion) and spurs,
+/// keeps convex shapes.
+fn open_slice(slice: &mut [u8], rows: usize, columns: usize) {
+    let at = |data: &[u8], r: i64, c: i64| -> bool {
+        r >= 0
+            && c >= 0
+            && (r as usize) < rows
+            && (c as usize) < columns
+            && data
+                .get(r as usize * columns + c as usize)
+                .is_some_and(|&v| v != 0)
+    };
+    let cross = [(0i64, 0i64), (0, 1), (0, -1), (1, 0), (-1, 0)];
+    let eroded: Vec<u8> = (0..rows * columns)
+        .map(|i| {
+            let (r, c) = ((i / columns) as i64, (i % columns) as i64);
+            u8::from(cross.iter().all(|(dr, dc)| at(slice, r + dr, c + dc)))
+        })
+        .collect();
+    for (i, v) in slice.iter_mut().enumerate() {
+        let (r, c) = ((i / columns) as i64, (i % columns) as i64);
+        *v = u8::from(*v != 0 && cross.iter().any(|(dr, dc)| at(&eroded, r + dr, c + dc)));
+    }
+}
+
+/// Keeps the 6-connected component of `box` bytes that contains `seed`
+/// (or, if the seed was opened away, the largest part near it: nothing is
+/// dropped then).
+fn keep_component(bytes: &mut [u8], size: [usize; 3], seed: [usize; 3]) {
+    let index = |[s, r, c]: [usize; 3]| (s * size[1] + r) * size[2] + c;
+    if !bytes.get(index(seed)).is_some_and(|&v| v == 1) {
+        return;
+    }
+    const KEEP: u8 = 2;
+    let mut stack = vec![seed];
+    if let Some(v) = bytes.get_mut(index(seed)) {
+        *v = KEEP;
+    }
+    while let Some([s, r, c]) = stack.pop() {
+        let mut next = Vec::with_capacity(6);
+        if s > 0 {
+            next.push([s - 1, r, c]);
+        }
+        if s + 1 < size[0] {
+            next.push([s + 1, r, c]);
+        }
+        if r > 0 {
+            next.push([s, r - 1, c]);
+        }
+        if r + 1 < size[1] {
+            next.push([s, r + 1, c]);
+        }
+        if c > 0 {
+            next.push([s, r, c - 1]);
+        }
+        if c + 1 < size[2] {
+            next.push([s, r, c + 1]);
+        }
+        for n in next {
+            if let Some(v) = bytes.get_mut(index(n))
+                && *v == 1
+            {
+                *v = KEEP;
+                stack.push(n);
+            }
+        }
+    }
+    for v in bytes.iter_mut() {
+        *v = u8::from(*v == KEEP);
+    }
 }
 
 /// Fills the 4-connected background components of a `rows × columns` slice
@@ -561,7 +665,10 @@ mod tests {
         let g = grow(&v, seed, &GrowParams::default()).unwrap();
         let truth_ml = 4.0 / 3.0 * std::f64::consts::PI;
         let ml = VoxelSize::of(&v).unwrap().volume_ml(&g.mask).unwrap();
-        assert!((ml / truth_ml - 1.0).abs() < 0.05, "{ml} vs {truth_ml}");
+        assert!(
+            (ml / truth_ml - 1.0).abs() < 0.05,
+            "{ml} vs {truth_ml}: {g:?}"
+        );
         // the centre slice has no holes
         let (_, _, bytes) = g.mask.slice_view(15).unwrap();
         let _ = bytes;
