@@ -157,8 +157,8 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
     let floor = 3.0 * sigma;
     // 3. the nearest tissue on each side (three flat rays at least)
     let Rays {
-        mut dark,
-        mut bright,
+        dark,
+        bright,
         edges_px: mut edges_mm,
         ..
     } = rays(level, floor);
@@ -528,7 +528,7 @@ fn open_slice(slice: &mut [u8], rows: usize, columns: usize) {
 /// dropped then).
 fn keep_component(bytes: &mut [u8], size: [usize; 3], seed: [usize; 3]) {
     let index = |[s, r, c]: [usize; 3]| (s * size[1] + r) * size[2] + c;
-    if !bytes.get(index(seed)).is_some_and(|&v| v == 1) {
+    if bytes.get(index(seed)).is_none_or(|&v| v != 1) {
         return;
     }
     const KEEP: u8 = 2;
