@@ -135,8 +135,9 @@ fn ct_segmentation_stays_within_regression_bounds() {
         .map(|r| (r.measured_ml / r.truth_ml - 1.0).abs())
         .collect();
     let within = |limit: f64| volume_errors.iter().filter(|e| **e <= limit).count();
-    // today: 10 of 15 within 25 %, none beyond +100 %
-    assert!(within(0.25) >= 10, "{volume_errors:?}");
+    // today: 12 of 15 within 25 % (5 within 5 %), none beyond +100 %
+    assert!(within(0.25) >= 11, "{volume_errors:?}");
+    assert!(within(0.05) >= 4, "{volume_errors:?}");
     assert!(volume_errors.iter().all(|e| *e < 1.0), "{volume_errors:?}");
     let long_ok = rows
         .iter()

@@ -208,3 +208,24 @@ fn proposed_diameters_measure_the_mask_and_attach_to_the_lesion() {
     assert!(patient.measurements.is_empty());
     assert!(ws.segmentation_of("T1", baseline()).is_some());
 }
+
+#[test]
+fn volumetric_response_uses_the_derived_thresholds() {
+    use nadir::interchange::lesion_table::parse_lesion_table;
+    use nadir::recist::{AssessOptions, assess_patient};
+    use nadir::session::segmentation::volumetric_rows;
+    let csv = "patient_id,visit,date,lesion_id,category,organ,lymph_node,long_axis_mm,short_axis_mm,status,volume_ml,t2_si,t2_ref_si
+P,baseline,2024-01-08,T1,target,liver,false,40,,measured,100,,
+P,W8,2024-03-04,T1,target,liver,false,30,,measured,34,,
+P,W16,2024-04-29,T1,target,liver,false,30,,measured,36,,
+P,W24,2024-06-24,T1,target,liver,false,35,,measured,59,,
+";
+    let table = parse_lesion_table(csv.as_bytes(), "t.csv").unwrap();
+    let (result, _) = assess_patient(&table.records, &AssessOptions::default());
+    let rows = volumetric_rows(&result);
+    let cats: Vec<&str> = rows.iter().map(|r| r.category).collect();
+    // −66 % vs baseline: PR; −64 %: SD (not ≤ −65); 59 vs nadir 34 = +73.5 %: PD
+    assert_eq!(cats, vec!["—", "PR", "SD", "PD"]);
+    assert!((rows[3].vs_nadir_pct.unwrap() - 100.0 * (59.0 / 34.0 - 1.0)).abs() < 1e-9);
+    assert!((rows[2].vs_baseline_pct.unwrap() + 64.0).abs() < 1e-9);
+}

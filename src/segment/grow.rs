@@ -203,7 +203,10 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
     }
     let plane = size[1] * size[2];
     if hit_limit {
-        // a leak is likely: cut one-pixel bridges and keep the seed's part
+        // a leak is likely: cut one-pixel bridges and keep the seed's part,
+        // then give back the voxels of the region next to it (the small end
+        // slices and edge pixels the opening took; a cut bridge keeps a stub)
+        let original = bytes.clone();
         for slice in bytes.chunks_mut(plane.max(1)) {
             open_slice(slice, size[1], size[2]);
         }
@@ -212,7 +215,31 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
             size,
             [seed[0] - lo[0], seed[1] - lo[1], seed[2] - lo[2]],
         );
+        let kept = bytes.clone();
+        let at =
+            |s: usize, r: usize, c: usize| kept.get((s * size[1] + r) * size[2] + c) == Some(&1);
+        for s in 0..size[0] {
+            for r in 0..size[1] {
+                for c in 0..size[2] {
+                    let i = (s * size[1] + r) * size[2] + c;
+                    if original.get(i) != Some(&1) || kept.get(i) == Some(&1) {
+                        continue;
+                    }
+                    let near = (s > 0 && at(s - 1, r, c))
+                        || at(s + 1, r, c)
+                        || (r > 0 && at(s, r - 1, c))
+                        || at(s, r + 1, c)
+                        || (c > 0 && at(s, r, c - 1))
+                        || at(s, r, c + 1);
+                    if near && let Some(v) = bytes.get_mut(i) {
+                        *v = 1;
+                    }
+                }
+            }
+        }
     }
+    let (lo, size, mut bytes) = refine_edges(lo, size, &bytes, grid, level, sigma, &value);
+    let plane = size[1] * size[2];
     for slice in bytes.chunks_mut(plane.max(1)) {
         fill_holes(slice, size[1], size[2]);
     }
@@ -223,6 +250,82 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
         background: [dark, bright],
         hit_limit,
     })
+}
+
+/// One layer of edge refinement against the local background: an outside
+/// pixel next to the region (in-plane) joins it when its value is nearer
+/// the lesion level than the value two pixels further out (its own
+/// background), that is when it is at least half lesion — where the region
+/// borders two tissues (muscle and fat), the global window is set by the
+/// nearer one and would cut the other side short. Returns the box widened
+/// by one pixel in-plane.
+fn refine_edges(
+    lo: [usize; 3],
+    size: [usize; 3],
+    bytes: &[u8],
+    grid: [usize; 3],
+    level: f64,
+    sigma: f64,
+    value: &dyn Fn(Voxel) -> Option<f64>,
+) -> ([usize; 3], [usize; 3], Vec<u8>) {
+    let new_lo = [lo[0], lo[1].saturating_sub(1), lo[2].saturating_sub(1)];
+    let new_hi = [
+        lo[0] + size[0],
+        (lo[1] + size[1] + 1).min(grid[1]),
+        (lo[2] + size[2] + 1).min(grid[2]),
+    ];
+    let new_size = [0, 1, 2].map(|a| new_hi[a] - new_lo[a]);
+    let old_at = |s: usize, r: usize, c: usize| -> bool {
+        r >= lo[1]
+            && c >= lo[2]
+            && r < lo[1] + size[1]
+            && c < lo[2] + size[2]
+            && bytes
+                .get(((s - lo[0]) * size[1] + (r - lo[1])) * size[2] + (c - lo[2]))
+                .is_some_and(|&v| v == 1)
+    };
+    let mut out = vec![0u8; new_size[0] * new_size[1] * new_size[2]];
+    let index = |s: usize, r: usize, c: usize| {
+        ((s - new_lo[0]) * new_size[1] + (r - new_lo[1])) * new_size[2] + (c - new_lo[2])
+    };
+    for s in new_lo[0]..new_hi[0] {
+        for r in new_lo[1]..new_hi[1] {
+            for c in new_lo[2]..new_hi[2] {
+                if old_at(s, r, c) {
+                    if let Some(v) = out.get_mut(index(s, r, c)) {
+                        *v = 1;
+                    }
+                    continue;
+                }
+                let Some(here) = value([s, r, c]) else {
+                    continue;
+                };
+                for (dr, dc) in [(0i64, 1i64), (0, -1), (1, 0), (-1, 0)] {
+                    // the region lies at -d, the background at +2d
+                    let (ir, ic) = (r as i64 - dr, c as i64 - dc);
+                    let (or, oc) = (r as i64 + 2 * dr, c as i64 + 2 * dc);
+                    if ir < 0 || ic < 0 || or < 0 || oc < 0 {
+                        continue;
+                    }
+                    let (or, oc) = (or as usize, oc as usize);
+                    if !old_at(s, ir as usize, ic as usize) || or >= grid[1] || oc >= grid[2] {
+                        continue;
+                    }
+                    let Some(outer) = value([s, or, oc]) else {
+                        continue;
+                    };
+                    let real_background = (outer - level).abs() > 3.0 * sigma;
+                    if real_background && (here - level).abs() < (here - outer).abs() {
+                        if let Some(v) = out.get_mut(index(s, r, c)) {
+                            *v = 1;
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    (new_lo, new_size, out)
 }
 
 fn search_region(volume: &Volume, grid: [usize; 3], seed: Voxel, params: &GrowParams) -> Region {
@@ -383,20 +486,30 @@ fn flood(
     out
 }
 
-/// The window half-way from `level` to the nearest tissue seen by at least
-/// two rays on each side; a side without tissue: four noise SDs.
+/// The window half-way from `level` to the nearest tissue on each side
+/// (seen by three rays at least): the median of the ray levels within 2.5
+/// noise SDs of the nearest one, so one tissue is judged by all the rays
+/// that reached it; a side without tissue: four noise SDs.
 fn choose_window(
-    mut dark: Vec<f64>,
-    mut bright: Vec<f64>,
+    dark: Vec<f64>,
+    bright: Vec<f64>,
     level: f64,
     sigma: f64,
 ) -> ([f64; 2], [Option<f64>; 2]) {
-    dark.sort_by(|a, b| b.total_cmp(a));
-    bright.sort_by(f64::total_cmp);
-    let dark = (dark.len() >= 3).then(|| dark.get(1).copied()).flatten();
-    let bright = (bright.len() >= 3)
-        .then(|| bright.get(1).copied())
-        .flatten();
+    let nearest = |mut values: Vec<f64>| -> Option<f64> {
+        if values.len() < 3 {
+            return None;
+        }
+        values.sort_by(|a, b| (a - level).abs().total_cmp(&(b - level).abs()));
+        let first = *values.first()?;
+        let mut cluster: Vec<f64> = values
+            .into_iter()
+            .filter(|v| (v - first).abs() <= 2.5 * sigma)
+            .collect();
+        median(&mut cluster)
+    };
+    let dark = nearest(dark);
+    let bright = nearest(bright);
     let open = 4.0 * sigma;
     (
         [
