@@ -135,17 +135,18 @@ fn ct_segmentation_stays_within_regression_bounds() {
         .map(|r| (r.measured_ml / r.truth_ml - 1.0).abs())
         .collect();
     let within = |limit: f64| volume_errors.iter().filter(|e| **e <= limit).count();
-    // today: 12 of 15 within 25 % (5 within 5 %), none beyond +100 %
-    assert!(within(0.25) >= 11, "{volume_errors:?}");
-    assert!(within(0.05) >= 4, "{volume_errors:?}");
-    assert!(volume_errors.iter().all(|e| *e < 1.0), "{volume_errors:?}");
+    // today: 6 of 15 within 5 % (T1, T2, T3 at baseline and W8), 13 within
+    // 15 %, none beyond ±40 % (the two smallest, 12 and 14 mm: −38 %, +36 %)
+    assert!(within(0.05) >= 6, "{volume_errors:?}");
+    assert!(within(0.15) >= 13, "{volume_errors:?}");
+    assert!(volume_errors.iter().all(|e| *e < 0.4), "{volume_errors:?}");
     let long_ok = rows
         .iter()
-        .filter(|r| (r.measured_long_mm - r.truth_long_mm).abs() <= 2.0 * r.spacing_mm)
+        .filter(|r| (r.measured_long_mm - r.truth_long_mm).abs() <= r.spacing_mm)
         .count();
     assert!(
-        long_ok >= 12,
-        "long axis within two pixels for {long_ok} of 15"
+        long_ok >= 13,
+        "long axis within one pixel for {long_ok} of 15"
     );
 }
 

@@ -163,8 +163,10 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
         ..
     } = rays(level, floor);
     // a compact lesion: no voxel further than twice the median edge distance
+    // (the edge is found where the blurred border starts: two pixels more)
+    let margin_mm = 2.0 * row_mm.max(column_mm);
     let shape_radius_mm = median(&mut edges_mm).map_or(params.max_radius_mm, |m| {
-        (2.0 * m).min(params.max_radius_mm)
+        (2.0 * m + margin_mm).min(params.max_radius_mm)
     });
     let region = search_region(
         volume,
@@ -395,7 +397,7 @@ fn flood(
         .map(|&(lo, hi)| {
             let half = (hi - lo) / 2.0;
             let mid = (lo + hi) / 2.0;
-            (mid - 1.5 * half, mid + 1.5 * half)
+            (mid - 1.0 * half, mid + 1.0 * half)
         })
         .collect();
     let inside = |[s, r, c]: Voxel| -> bool {
@@ -489,7 +491,8 @@ fn flood(
 /// The window half-way from `level` to the nearest tissue on each side
 /// (seen by three rays at least): the median of the ray levels within 2.5
 /// noise SDs of the nearest one, so one tissue is judged by all the rays
-/// that reached it; a side without tissue: four noise SDs.
+/// that reached it; a side without tissue: four noise SDs, at least a tenth
+/// of the other side's contrast.
 fn choose_window(
     dark: Vec<f64>,
     bright: Vec<f64>,
@@ -510,7 +513,14 @@ fn choose_window(
     };
     let dark = nearest(dark);
     let bright = nearest(bright);
-    let open = 4.0 * sigma;
+    // the open side: four noise SDs, at least a tenth of the contrast on
+    // the other side (a noise SD read on a small disc can be too small)
+    let contrast = dark
+        .map(|d| level - d)
+        .into_iter()
+        .chain(bright.map(|b| b - level))
+        .fold(0.0, f64::max);
+    let open = (4.0 * sigma).max(0.1 * contrast);
     (
         [
             dark.map_or(level - open, |d| (level + d) / 2.0),
@@ -613,7 +623,7 @@ fn cast_rays(
 /// Morphological opening of one slice with the 3 × 3 cross: removes
 /// one-pixel-wide bridges (a small vessel touching the lesion) and spurs,
 /// keeps convex shapes.
-fn open_slice(slice: &mut [u8], rows: usize, columns: usize) {
+pub(crate) fn open_slice(slice: &mut [u8], rows: usize, columns: usize) {
     let at = |data: &[u8], r: i64, c: i64| -> bool {
         r >= 0
             && c >= 0
@@ -768,7 +778,8 @@ mod tests {
         let ml = VoxelSize::of(&v).unwrap().volume_ml(&g.mask).unwrap();
         assert!((ml / truth_ml - 1.0).abs() < 0.03, "{ml} vs {truth_ml}");
         assert_eq!(g.background[1], Some(100.0));
-        assert_eq!(g.window, [36.0, 70.0]);
+        // the open (darker) side: a tenth of the 60 HU contrast (the noise SD is 0)
+        assert_eq!(g.window, [34.0, 70.0]);
         assert!(!g.hit_limit);
     }
 
