@@ -121,6 +121,15 @@ fn a_seed_click_grows_the_lesion_and_undo_redo_are_exact() {
     assert!(ws.segmentation_of("T1", baseline()).is_none());
     ws.apply(Command::Redo);
     assert_eq!(ws.segmentation_of("T1", baseline()), Some(&seg));
+    // selecting the lesion brings the pane to its mask
+    ws.apply(Command::SetSlice { pane: 0, index: 0 });
+    ws.apply(Command::SelectLesion("T1".into()));
+    assert_eq!(
+        ws.series[0]
+            .view
+            .index_of(nadir::volume::plane::Plane::Native),
+        5
+    );
 }
 
 #[test]
