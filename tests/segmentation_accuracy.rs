@@ -52,6 +52,10 @@ fn measure(modality: &str) -> Vec<Row> {
     let mut rows = Vec::new();
     let key = modality.to_lowercase();
     for lesion in truth["lesions"].as_array().unwrap() {
+        // lesions the MR does not show (lung) have no MR signal in the truth
+        if key == "mr" && lesion["mr_mean_si"].is_null() {
+            continue;
+        }
         let uid = lesion[format!("{key}_series_instance_uid")]
             .as_str()
             .unwrap();
@@ -173,4 +177,31 @@ fn ct_segmentation_meets_the_issue_target() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// The T2-weighted MR series (2 mm pixels, 5 mm slices, Rician noise), for
+/// the 12 lesions the MR shows: today 10 within 25 % (3 within 5 %); the
+/// smallest (NT1 at W16, 12 mm) leaks — a box is needed there.
+#[test]
+fn mr_segmentation_stays_within_regression_bounds() {
+    let rows = measure("MR");
+    print("MR", &rows);
+    assert_eq!(rows.len(), 12);
+    let errors: Vec<f64> = rows
+        .iter()
+        .map(|r| (r.measured_ml / r.truth_ml - 1.0).abs())
+        .collect();
+    assert!(
+        errors.iter().filter(|e| **e <= 0.25).count() >= 10,
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().filter(|e| **e <= 0.05).count() >= 3,
+        "{errors:?}"
+    );
+    let long_ok = rows
+        .iter()
+        .filter(|r| (r.measured_long_mm - r.truth_long_mm).abs() <= 2.0 * r.spacing_mm)
+        .count();
+    assert!(long_ok >= 11, "{long_ok}");
 }
