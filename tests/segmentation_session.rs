@@ -238,3 +238,18 @@ P,W24,2024-06-24,T1,target,liver,false,35,,measured,59,,
     assert!((rows[3].vs_nadir_pct.unwrap() - 100.0 * (59.0 / 34.0 - 1.0)).abs() < 1e-9);
     assert!((rows[2].vs_baseline_pct.unwrap() + 64.0).abs() < 1e-9);
 }
+
+#[test]
+fn a_dragged_box_confines_the_growth() {
+    let mut ws = workspace();
+    add_lesion(&mut ws, "T1");
+    ws.apply(Command::SelectTool(Tool::Segment));
+    // a box smaller than the disc: the growth stays inside rows and columns 28..=36
+    gesture(&mut ws, &[(28.0, 28.0), (32.0, 32.0), (36.0, 36.0)]);
+    let seg = ws.segmentation_of("T1", baseline()).unwrap();
+    let (origin, size) = seg.mask.bounds();
+    assert_eq!((origin[1], origin[2]), (28, 28));
+    assert_eq!((size[1], size[2]), (9, 9));
+    // the box grows from its centre, through the slices like a click would
+    assert!(seg.mask.contains([5, 32, 32]));
+}
