@@ -59,7 +59,7 @@ const UI: &[&str] = &["egui", "eframe", "rfd::", "crate::ui", "crate::app"];
 
 #[test]
 fn pure_domain_modules_do_no_io_and_name_no_ui() {
-    for module in ["geom", "recist", "cohort", "volume", "synth"] {
+    for module in ["geom", "recist", "cohort", "volume", "synth", "segment"] {
         let mut forbidden = UI.to_vec();
         forbidden.extend([
             "dicom_",

@@ -121,6 +121,15 @@ fn a_seed_click_grows_the_lesion_and_undo_redo_are_exact() {
     assert!(ws.segmentation_of("T1", baseline()).is_none());
     ws.apply(Command::Redo);
     assert_eq!(ws.segmentation_of("T1", baseline()), Some(&seg));
+    // selecting the lesion brings the pane to its mask
+    ws.apply(Command::SetSlice { pane: 0, index: 0 });
+    ws.apply(Command::SelectLesion("T1".into()));
+    assert_eq!(
+        ws.series[0]
+            .view
+            .index_of(nadir::volume::plane::Plane::Native),
+        5
+    );
 }
 
 #[test]
@@ -207,4 +216,40 @@ fn proposed_diameters_measure_the_mask_and_attach_to_the_lesion() {
     assert!(patient.finding("T1", baseline()).is_none());
     assert!(patient.measurements.is_empty());
     assert!(ws.segmentation_of("T1", baseline()).is_some());
+}
+
+#[test]
+fn volumetric_response_uses_the_derived_thresholds() {
+    use nadir::interchange::lesion_table::parse_lesion_table;
+    use nadir::recist::{AssessOptions, assess_patient};
+    use nadir::session::segmentation::volumetric_rows;
+    let csv = "patient_id,visit,date,lesion_id,category,organ,lymph_node,long_axis_mm,short_axis_mm,status,volume_ml,t2_si,t2_ref_si
+P,baseline,2024-01-08,T1,target,liver,false,40,,measured,100,,
+P,W8,2024-03-04,T1,target,liver,false,30,,measured,34,,
+P,W16,2024-04-29,T1,target,liver,false,30,,measured,36,,
+P,W24,2024-06-24,T1,target,liver,false,35,,measured,59,,
+";
+    let table = parse_lesion_table(csv.as_bytes(), "t.csv").unwrap();
+    let (result, _) = assess_patient(&table.records, &AssessOptions::default());
+    let rows = volumetric_rows(&result);
+    let cats: Vec<&str> = rows.iter().map(|r| r.category).collect();
+    // −66 % vs baseline: PR; −64 %: SD (not ≤ −65); 59 vs nadir 34 = +73.5 %: PD
+    assert_eq!(cats, vec!["—", "PR", "SD", "PD"]);
+    assert!((rows[3].vs_nadir_pct.unwrap() - 100.0 * (59.0 / 34.0 - 1.0)).abs() < 1e-9);
+    assert!((rows[2].vs_baseline_pct.unwrap() + 64.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_dragged_box_confines_the_growth() {
+    let mut ws = workspace();
+    add_lesion(&mut ws, "T1");
+    ws.apply(Command::SelectTool(Tool::Segment));
+    // a box smaller than the disc: the growth stays inside rows and columns 28..=36
+    gesture(&mut ws, &[(28.0, 28.0), (32.0, 32.0), (36.0, 36.0)]);
+    let seg = ws.segmentation_of("T1", baseline()).unwrap();
+    let (origin, size) = seg.mask.bounds();
+    assert_eq!((origin[1], origin[2]), (28, 28));
+    assert_eq!((size[1], size[2]), (9, 9));
+    // the box grows from its centre, through the slices like a click would
+    assert!(seg.mask.contains([5, 32, 32]));
 }

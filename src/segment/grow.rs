@@ -121,7 +121,7 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
     };
     let mut small = near(1);
     let level0 = median(&mut small).ok_or(SegmentError::SeedOutside)?;
-    let mut deviations: Vec<f64> = small.iter().map(|v| (*v - level0).abs()).collect();
+    let mut deviations: Vec<f64> = near(2).iter().map(|v| (*v - level0).abs()).collect();
     let slope = volume.slice_rescale(seed[0]).slope.abs().max(1e-9);
     let sigma0 = (1.4826 * median(&mut deviations).unwrap_or(0.0)).max(slope);
     let (row_mm, column_mm) = VoxelSize::of(volume)
@@ -140,7 +140,7 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
     };
     // 2. refine level and noise on the in-plane disc well inside the edges
     let first = rays(level0, 3.0 * sigma0);
-    let inner = (0.6 * first.min_edge_px.unwrap_or(1.0)).max(1.5);
+    let inner = (0.6 * first.median_edge_px.unwrap_or(1.0)).max(1.5);
     let reach = inner.ceil() as usize;
     let mut disc = Vec::new();
     for r in seed[1].saturating_sub(reach)..=(seed[1] + reach).min(grid[1] - 1) {
@@ -157,14 +157,16 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
     let floor = 3.0 * sigma;
     // 3. the nearest tissue on each side (three flat rays at least)
     let Rays {
-        mut dark,
-        mut bright,
+        dark,
+        bright,
         edges_px: mut edges_mm,
         ..
     } = rays(level, floor);
     // a compact lesion: no voxel further than twice the median edge distance
+    // (the edge is found where the blurred border starts: two pixels more)
+    let margin_mm = 2.0 * row_mm.max(column_mm);
     let shape_radius_mm = median(&mut edges_mm).map_or(params.max_radius_mm, |m| {
-        (2.0 * m).min(params.max_radius_mm)
+        (2.0 * m + margin_mm).min(params.max_radius_mm)
     });
     let region = search_region(
         volume,
@@ -175,21 +177,11 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
             bounds: params.bounds.clone(),
         },
     );
-    let dark = (dark.len() >= 3)
-        .then(|| quantile(&mut dark, 0.75))
-        .flatten();
-    let bright = (bright.len() >= 3)
-        .then(|| quantile(&mut bright, 0.25))
-        .flatten();
-    // half-way windows; a side without tissue: four noise SDs
-    let open = 4.0 * sigma;
-    let window = [
-        dark.map_or(level - open, |d| (level + d) / 2.0),
-        bright.map_or(level + open, |b| (level + b) / 2.0),
-    ];
+    let (window, background) = choose_window(dark, bright, level, sigma);
     let mut visited = vec![0u8; region.len()];
     // 4. the region
     let grown = flood(volume, data, &region, seed, window, &mut visited, REGION);
+    let [dark, bright] = background;
     let mut lo = seed;
     let mut hi = seed;
     for v in &grown {
@@ -212,6 +204,44 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
         }
     }
     let plane = size[1] * size[2];
+    if hit_limit {
+        // a leak is likely: cut one-pixel bridges and keep the seed's part,
+        // then give back the voxels of the region next to it (the small end
+        // slices and edge pixels the opening took; a cut bridge keeps a stub)
+        let original = bytes.clone();
+        for slice in bytes.chunks_mut(plane.max(1)) {
+            open_slice(slice, size[1], size[2]);
+        }
+        keep_component(
+            &mut bytes,
+            size,
+            [seed[0] - lo[0], seed[1] - lo[1], seed[2] - lo[2]],
+        );
+        let kept = bytes.clone();
+        let at =
+            |s: usize, r: usize, c: usize| kept.get((s * size[1] + r) * size[2] + c) == Some(&1);
+        for s in 0..size[0] {
+            for r in 0..size[1] {
+                for c in 0..size[2] {
+                    let i = (s * size[1] + r) * size[2] + c;
+                    if original.get(i) != Some(&1) || kept.get(i) == Some(&1) {
+                        continue;
+                    }
+                    let near = (s > 0 && at(s - 1, r, c))
+                        || at(s + 1, r, c)
+                        || (r > 0 && at(s, r - 1, c))
+                        || at(s, r + 1, c)
+                        || (c > 0 && at(s, r, c - 1))
+                        || at(s, r, c + 1);
+                    if near && let Some(v) = bytes.get_mut(i) {
+                        *v = 1;
+                    }
+                }
+            }
+        }
+    }
+    let (lo, size, mut bytes) = refine_edges(lo, size, &bytes, grid, level, sigma, &value);
+    let plane = size[1] * size[2];
     for slice in bytes.chunks_mut(plane.max(1)) {
         fill_holes(slice, size[1], size[2]);
     }
@@ -222,6 +252,82 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
         background: [dark, bright],
         hit_limit,
     })
+}
+
+/// One layer of edge refinement against the local background: an outside
+/// pixel next to the region (in-plane) joins it when its value is nearer
+/// the lesion level than the value two pixels further out (its own
+/// background), that is when it is at least half lesion — where the region
+/// borders two tissues (muscle and fat), the global window is set by the
+/// nearer one and would cut the other side short. Returns the box widened
+/// by one pixel in-plane.
+fn refine_edges(
+    lo: [usize; 3],
+    size: [usize; 3],
+    bytes: &[u8],
+    grid: [usize; 3],
+    level: f64,
+    sigma: f64,
+    value: &dyn Fn(Voxel) -> Option<f64>,
+) -> ([usize; 3], [usize; 3], Vec<u8>) {
+    let new_lo = [lo[0], lo[1].saturating_sub(1), lo[2].saturating_sub(1)];
+    let new_hi = [
+        lo[0] + size[0],
+        (lo[1] + size[1] + 1).min(grid[1]),
+        (lo[2] + size[2] + 1).min(grid[2]),
+    ];
+    let new_size = [0, 1, 2].map(|a| new_hi[a] - new_lo[a]);
+    let old_at = |s: usize, r: usize, c: usize| -> bool {
+        r >= lo[1]
+            && c >= lo[2]
+            && r < lo[1] + size[1]
+            && c < lo[2] + size[2]
+            && bytes
+                .get(((s - lo[0]) * size[1] + (r - lo[1])) * size[2] + (c - lo[2]))
+                .is_some_and(|&v| v == 1)
+    };
+    let mut out = vec![0u8; new_size[0] * new_size[1] * new_size[2]];
+    let index = |s: usize, r: usize, c: usize| {
+        ((s - new_lo[0]) * new_size[1] + (r - new_lo[1])) * new_size[2] + (c - new_lo[2])
+    };
+    for s in new_lo[0]..new_hi[0] {
+        for r in new_lo[1]..new_hi[1] {
+            for c in new_lo[2]..new_hi[2] {
+                if old_at(s, r, c) {
+                    if let Some(v) = out.get_mut(index(s, r, c)) {
+                        *v = 1;
+                    }
+                    continue;
+                }
+                let Some(here) = value([s, r, c]) else {
+                    continue;
+                };
+                for (dr, dc) in [(0i64, 1i64), (0, -1), (1, 0), (-1, 0)] {
+                    // the region lies at -d, the background at +2d
+                    let (ir, ic) = (r as i64 - dr, c as i64 - dc);
+                    let (or, oc) = (r as i64 + 2 * dr, c as i64 + 2 * dc);
+                    if ir < 0 || ic < 0 || or < 0 || oc < 0 {
+                        continue;
+                    }
+                    let (or, oc) = (or as usize, oc as usize);
+                    if !old_at(s, ir as usize, ic as usize) || or >= grid[1] || oc >= grid[2] {
+                        continue;
+                    }
+                    let Some(outer) = value([s, or, oc]) else {
+                        continue;
+                    };
+                    let real_background = (outer - level).abs() > 3.0 * sigma;
+                    if real_background && (here - level).abs() < (here - outer).abs() {
+                        if let Some(v) = out.get_mut(index(s, r, c)) {
+                            *v = 1;
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    (new_lo, new_size, out)
 }
 
 fn search_region(volume: &Volume, grid: [usize; 3], seed: Voxel, params: &GrowParams) -> Region {
@@ -291,7 +397,7 @@ fn flood(
         .map(|&(lo, hi)| {
             let half = (hi - lo) / 2.0;
             let mid = (lo + hi) / 2.0;
-            (mid - 1.5 * half, mid + 1.5 * half)
+            (mid - 1.0 * half, mid + 1.0 * half)
         })
         .collect();
     let inside = |[s, r, c]: Voxel| -> bool {
@@ -382,6 +488,48 @@ fn flood(
     out
 }
 
+/// The window half-way from `level` to the nearest tissue on each side
+/// (seen by three rays at least): the median of the ray levels within 2.5
+/// noise SDs of the nearest one, so one tissue is judged by all the rays
+/// that reached it; a side without tissue: four noise SDs, at least a tenth
+/// of the other side's contrast.
+fn choose_window(
+    dark: Vec<f64>,
+    bright: Vec<f64>,
+    level: f64,
+    sigma: f64,
+) -> ([f64; 2], [Option<f64>; 2]) {
+    let nearest = |mut values: Vec<f64>| -> Option<f64> {
+        if values.len() < 3 {
+            return None;
+        }
+        values.sort_by(|a, b| (a - level).abs().total_cmp(&(b - level).abs()));
+        let first = *values.first()?;
+        let mut cluster: Vec<f64> = values
+            .into_iter()
+            .filter(|v| (v - first).abs() <= 2.5 * sigma)
+            .collect();
+        median(&mut cluster)
+    };
+    let dark = nearest(dark);
+    let bright = nearest(bright);
+    // the open side: four noise SDs, at least a tenth of the contrast on
+    // the other side (a noise SD read on a small disc can be too small)
+    let contrast = dark
+        .map(|d| level - d)
+        .into_iter()
+        .chain(bright.map(|b| b - level))
+        .fold(0.0, f64::max);
+    let open = (4.0 * sigma).max(0.1 * contrast);
+    (
+        [
+            dark.map_or(level - open, |d| (level + d) / 2.0),
+            bright.map_or(level + open, |b| (level + b) / 2.0),
+        ],
+        [dark, bright],
+    )
+}
+
 /// What the rays from the seed found.
 struct Rays {
     /// Background levels darker than the lesion, one per ray.
@@ -390,6 +538,8 @@ struct Rays {
     bright: Vec<f64>,
     /// The nearest edge, in ray steps (pixels).
     min_edge_px: Option<f64>,
+    /// The median edge distance over the rays that found one, in ray steps.
+    median_edge_px: Option<f64>,
     /// Distance (mm) to the edge of every ray that found flat background.
     edges_px: Vec<f64>,
 }
@@ -412,8 +562,10 @@ fn cast_rays(
         dark: Vec::new(),
         bright: Vec::new(),
         min_edge_px: None,
+        median_edge_px: None,
         edges_px: Vec::new(),
     };
+    let mut steps = Vec::new();
     for k in 0..16 {
         let angle = k as f64 * std::f64::consts::PI / 8.0;
         let (dr, dc) = (angle.sin(), angle.cos());
@@ -444,14 +596,15 @@ fn cast_rays(
             out.min_edge_px
                 .map_or(edge as f64, |m: f64| m.min(edge as f64)),
         );
-        let mut samples: Vec<f64> = (edge + 3..edge + 6).filter_map(|t| at(t as f64)).collect();
+        steps.push(edge as f64);
+        let mut samples: Vec<f64> = (edge + 4..edge + 8).filter_map(|t| at(t as f64)).collect();
         let spread = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max)
             - samples.iter().copied().fold(f64::INFINITY, f64::min);
         let Some(b) = median(&mut samples) else {
             continue;
         };
         // flat: the samples are background, not the lesion's blurred edge
-        if samples.len() < 3 || spread > (0.5 * (b - level).abs()).max(4.0 * noise) {
+        if samples.len() < 4 || spread > (0.5 * (b - level).abs()).max(4.0 * noise) {
             continue;
         }
         out.edges_px.push(edge as f64 * step_mm);
@@ -463,7 +616,81 @@ fn cast_rays(
             }
         }
     }
+    out.median_edge_px = median(&mut steps);
     out
+}
+
+/// Morphological opening of one slice with the 3 × 3 cross: removes
+/// one-pixel-wide bridges (a small vessel touching the lesion) and spurs,
+/// keeps convex shapes.
+pub(crate) fn open_slice(slice: &mut [u8], rows: usize, columns: usize) {
+    let at = |data: &[u8], r: i64, c: i64| -> bool {
+        r >= 0
+            && c >= 0
+            && (r as usize) < rows
+            && (c as usize) < columns
+            && data
+                .get(r as usize * columns + c as usize)
+                .is_some_and(|&v| v != 0)
+    };
+    let cross = [(0i64, 0i64), (0, 1), (0, -1), (1, 0), (-1, 0)];
+    let eroded: Vec<u8> = (0..rows * columns)
+        .map(|i| {
+            let (r, c) = ((i / columns) as i64, (i % columns) as i64);
+            u8::from(cross.iter().all(|(dr, dc)| at(slice, r + dr, c + dc)))
+        })
+        .collect();
+    for (i, v) in slice.iter_mut().enumerate() {
+        let (r, c) = ((i / columns) as i64, (i % columns) as i64);
+        *v = u8::from(*v != 0 && cross.iter().any(|(dr, dc)| at(&eroded, r + dr, c + dc)));
+    }
+}
+
+/// Keeps the 6-connected component of `box` bytes that contains `seed`
+/// (or, if the seed was opened away, the largest part near it: nothing is
+/// dropped then).
+fn keep_component(bytes: &mut [u8], size: [usize; 3], seed: [usize; 3]) {
+    let index = |[s, r, c]: [usize; 3]| (s * size[1] + r) * size[2] + c;
+    if bytes.get(index(seed)).is_none_or(|&v| v != 1) {
+        return;
+    }
+    const KEEP: u8 = 2;
+    let mut stack = vec![seed];
+    if let Some(v) = bytes.get_mut(index(seed)) {
+        *v = KEEP;
+    }
+    while let Some([s, r, c]) = stack.pop() {
+        let mut next = Vec::with_capacity(6);
+        if s > 0 {
+            next.push([s - 1, r, c]);
+        }
+        if s + 1 < size[0] {
+            next.push([s + 1, r, c]);
+        }
+        if r > 0 {
+            next.push([s, r - 1, c]);
+        }
+        if r + 1 < size[1] {
+            next.push([s, r + 1, c]);
+        }
+        if c > 0 {
+            next.push([s, r, c - 1]);
+        }
+        if c + 1 < size[2] {
+            next.push([s, r, c + 1]);
+        }
+        for n in next {
+            if let Some(v) = bytes.get_mut(index(n))
+                && *v == 1
+            {
+                *v = KEEP;
+                stack.push(n);
+            }
+        }
+    }
+    for v in bytes.iter_mut() {
+        *v = u8::from(*v == KEEP);
+    }
 }
 
 /// Fills the 4-connected background components of a `rows × columns` slice
@@ -551,7 +778,8 @@ mod tests {
         let ml = VoxelSize::of(&v).unwrap().volume_ml(&g.mask).unwrap();
         assert!((ml / truth_ml - 1.0).abs() < 0.03, "{ml} vs {truth_ml}");
         assert_eq!(g.background[1], Some(100.0));
-        assert_eq!(g.window, [36.0, 70.0]);
+        // the open (darker) side: a tenth of the 60 HU contrast (the noise SD is 0)
+        assert_eq!(g.window, [34.0, 70.0]);
         assert!(!g.hit_limit);
     }
 
@@ -561,7 +789,10 @@ mod tests {
         let g = grow(&v, seed, &GrowParams::default()).unwrap();
         let truth_ml = 4.0 / 3.0 * std::f64::consts::PI;
         let ml = VoxelSize::of(&v).unwrap().volume_ml(&g.mask).unwrap();
-        assert!((ml / truth_ml - 1.0).abs() < 0.05, "{ml} vs {truth_ml}");
+        assert!(
+            (ml / truth_ml - 1.0).abs() < 0.05,
+            "{ml} vs {truth_ml}: {g:?}"
+        );
         // the centre slice has no holes
         let (_, _, bytes) = g.mask.slice_view(15).unwrap();
         let _ = bytes;

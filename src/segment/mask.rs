@@ -26,6 +26,8 @@ const MAGIC: &[u8; 4] = b"NMSK";
 const VERSION: u8 = 1;
 /// Largest grid dimension accepted when reading bytes.
 const MAX_DIM: usize = 1 << 16;
+/// Largest box accepted when reading bytes (the loader's volume limit).
+const MAX_VOXELS: usize = 1 << 31;
 
 impl Mask {
     /// An empty mask on a grid of `[slices, rows, columns]`.
@@ -369,6 +371,7 @@ impl Mask {
         let total = size[0]
             .checked_mul(size[1])
             .and_then(|n| n.checked_mul(size[2]))
+            .filter(|n| *n <= MAX_VOXELS)
             .ok_or_else(|| corrupt("box too large"))?;
         let mut data = Vec::with_capacity(total.min(1 << 24));
         let mut at = 5 + 36;
@@ -481,6 +484,14 @@ mod tests {
                 let _ = Mask::from_bytes(&b);
             }
         }
+        // a huge box claimed by a few bytes is refused before allocating
+        let mut huge = Mask::empty([60000, 60000, 60000]).to_bytes();
+        huge[5 + 24..5 + 36]
+            .copy_from_slice(&[0x60, 0xEA, 0, 0, 0x60, 0xEA, 0, 0, 0x60, 0xEA, 0, 0]);
+        assert!(matches!(
+            Mask::from_bytes(&huge),
+            Err(SegmentError::CorruptMask(_))
+        ));
         // a box outside the grid
         let mut outside = bytes.clone();
         outside[5 + 12..5 + 16].copy_from_slice(&100u32.to_le_bytes());

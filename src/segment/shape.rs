@@ -372,8 +372,17 @@ pub fn propose_bidirectional(mask: &Mask, geometry: &Geometry) -> Result<Proposa
         .ok_or_else(|| SegmentError::Measure("no orientation".into()))?;
     let mut best: Option<(f64, usize, Segment2, Segment2)> = None;
     for slice in mask.slices() {
-        let Some((start, size, bytes)) = mask.slice_view(slice) else {
+        let Some((start, size, raw)) = mask.slice_view(slice) else {
             continue;
+        };
+        // single-pixel spurs would set the extreme points: measure the
+        // slice opened with the 3 × 3 cross (unless that empties it)
+        let mut opened = raw.to_vec();
+        super::grow::open_slice(&mut opened, size[0], size[1]);
+        let bytes: &[u8] = if opened.iter().any(|&v| v != 0) {
+            &opened
+        } else {
+            raw
         };
         let mut corners = Vec::new();
         for r in 0..size[0] {

@@ -1244,6 +1244,7 @@ impl Workspace {
                 }
             }
         }
+        self.go_to_masks(lesion_id, &mut moved);
         if self.layout == Layout::Compare {
             match moved {
                 [true, false, _] => self.follow_link(0),

@@ -450,6 +450,47 @@ impl Workspace {
         }
     }
 
+    /// Brings each pane not yet `moved` to the centre of the lesion's mask
+    /// on the pane's series, if there is one.
+    pub(super) fn go_to_masks(&mut self, lesion_id: &str, moved: &mut [bool; 3]) {
+        for pane in 0..self.layout.pane_count() {
+            if moved.get(pane).copied().unwrap_or(true) {
+                continue;
+            }
+            let Some(uid) = self.pane_series(pane).map(|e| e.uid().to_string()) else {
+                continue;
+            };
+            let centre = self.current_patient().and_then(|p| {
+                let seg = p
+                    .segmentations
+                    .iter()
+                    .find(|s| s.lesion_id == lesion_id && s.series_uid == uid)?;
+                let (origin, size) = seg.mask.bounds();
+                (!seg.mask.is_empty()).then(|| [0, 1, 2].map(|a| origin[a] + size[a] / 2))
+            });
+            let Some([s, r, c]) = centre else {
+                continue;
+            };
+            if let Some(entry) = self
+                .panes
+                .get(pane)
+                .and_then(|p| p.series)
+                .and_then(|i| self.series.get_mut(i))
+            {
+                entry.view.set_index(Plane::Native, s, &entry.loaded.volume);
+                entry
+                    .view
+                    .set_index(Plane::FixedRow, r, &entry.loaded.volume);
+                entry
+                    .view
+                    .set_index(Plane::FixedColumn, c, &entry.loaded.volume);
+                if let Some(m) = moved.get_mut(pane) {
+                    *m = true;
+                }
+            }
+        }
+    }
+
     /// Volume (mL) of a lesion's segmentation at a date, if any and known.
     pub fn segmentation_volume_ml(&self, lesion_id: &str, date: Date) -> Option<f64> {
         self.segmentation_of(lesion_id, date)?.volume_ml()

@@ -476,6 +476,24 @@ mod tests {
     use super::*;
     use crate::volume::plane::Plane;
 
+    #[test]
+    fn tool_shortcuts_are_unique_and_free() {
+        let keys: Vec<char> = Tool::ALL.iter().map(|t| t.shortcut()).collect();
+        let mut unique = keys.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), keys.len(), "{keys:?}");
+        // F fits the view, Y syncs the compare panes
+        assert!(!keys.contains(&'F') && !keys.contains(&'Y'));
+        // the segmentation tools draw no measurement
+        for tool in [Tool::Segment, Tool::Brush, Tool::Eraser] {
+            let p = plane();
+            let a = crate::geom::Vec3::ZERO;
+            let b = crate::geom::Vec3::new(10.0, 10.0, 0.0);
+            assert_eq!(drawn_shape(tool, &p, a, b, &[a, b]), None);
+        }
+    }
+
     fn plane() -> PlaneContext {
         PlaneContext {
             image: ImageRef {

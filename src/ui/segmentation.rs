@@ -8,7 +8,7 @@ use super::viewport::ScreenMap;
 use crate::recist::{Category, Date};
 use crate::segment::{fill_runs, mask_stats, outline};
 use crate::session::segmentation::{VOLUME_PD_PCT, VOLUME_PR_PCT, volumetric_rows};
-use crate::session::{Command, Workspace};
+use crate::session::{Command, SegmentGesture, Workspace};
 use crate::tracking::{Lesion, Patient};
 
 fn mask_colour(category: Option<Category>, selected: bool) -> Color32 {
@@ -35,6 +35,31 @@ pub fn mask_overlay_ui(
         return;
     };
     let frame = map.frame;
+    // the box being dragged with the Segment tool
+    if let Some(SegmentGesture::Grow {
+        pane: gesture_pane,
+        start,
+        current,
+        ..
+    }) = &workspace.segment.gesture
+        && *gesture_pane == pane
+        && let Some(entry) = workspace.pane_series(pane)
+    {
+        let screen = |p| {
+            entry
+                .geometry
+                .plane_from_point(&frame, p)
+                .map(|(u, v, _)| map.screen_from_plane(u, v))
+        };
+        if let (Some(a), Some(b)) = (screen(*start), screen(*current)) {
+            painter.rect_stroke(
+                Rect::from_two_pos(a, b),
+                0.0,
+                Stroke::new(1.0, Color32::from_rgb(90, 220, 140)),
+                egui::StrokeKind::Middle,
+            );
+        }
+    }
     for (lesion_id, mask) in workspace.pane_masks(pane) {
         let selected = workspace.selected_lesion.as_deref() == Some(lesion_id.as_str());
         let colour = mask_colour(patient.lesion(&lesion_id).map(|l| l.category), selected);
