@@ -12,6 +12,7 @@
 //! | tracking | [`tracking`] | patient > timepoint, lesion, observation; undoable edits; `to_recist` |
 //! | measuring | [`measure`] | measurements in patient space; quantities with unit and status |
 //! | front ends | [`cli`] | the `nadir` subcommands |
+//! | persistence | [`store`] | the `.nadir` project file (SQLite): schema, migrations, autosave writer, audit |
 //! | adapters | [`dicom`], [`interchange`] | DICOM files in; CSV/JSON contract forms in and out |
 //! | domain | [`cohort`], [`recist`], [`volume`], [`geom`] | pure computation |
 //!
@@ -25,6 +26,7 @@ pub mod interchange;
 pub mod measure;
 pub mod recist;
 pub mod session;
+pub mod store;
 pub mod synth;
 pub mod tools;
 pub mod tracking;

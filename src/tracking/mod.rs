@@ -8,6 +8,8 @@
 //! which is all undo/redo needs. [`to_recist`] is the only bridge into the
 //! response engine, so the GUI, the CSV and the CLI give the same answer.
 
+pub mod describe;
+
 use serde::{Deserialize, Serialize};
 
 use crate::measure::{Measurement, Shape};
