@@ -296,6 +296,16 @@ impl Project {
     /// a file that is not a Nadir project at all is an error. An older
     /// version is migrated. A read-only project's file is never written.
     pub fn open(path: &Path) -> Result<Opened, StoreError> {
+        Project::open_with(path, true)
+    }
+
+    /// Opens a project only to read it (command-line use): never migrated,
+    /// never written. An older file reads as empty with a problem noted.
+    pub fn open_read_only(path: &Path) -> Result<Opened, StoreError> {
+        Project::open_with(path, false)
+    }
+
+    fn open_with(path: &Path, writable: bool) -> Result<Opened, StoreError> {
         check_header(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let reader =
@@ -334,17 +344,28 @@ impl Project {
             problems.push(format!("integrity check failed: {check}"));
         }
         // An older file is read after its migration; its tables differ.
+        if !writable && version < current_version() {
+            problems.push(format!(
+                "schema version {version} is older than {}: open it in the workstation once to upgrade it",
+                current_version()
+            ));
+        }
         let contents = if version >= current_version() || !problems.is_empty() {
             read_contents(&reader, &mut problems)
         } else {
             Contents::default()
         };
-        if !problems.is_empty() {
+        if !problems.is_empty() || !writable {
+            let reason = if problems.is_empty() {
+                "opened for reading".to_string()
+            } else {
+                problems.join("; ")
+            };
             return Ok(Opened {
                 project: Project {
                     conn: reader,
                     path: path.to_path_buf(),
-                    read_only: Some(problems.join("; ")),
+                    read_only: Some(reason),
                 },
                 contents,
                 problems,

@@ -60,7 +60,7 @@ enum Message {
     Write {
         id: u64,
         reader: String,
-        request: WriteRequest,
+        request: Box<WriteRequest>,
     },
     Retry,
     Stop,
@@ -116,7 +116,7 @@ impl Writer {
                             id,
                             reader,
                             request,
-                        } => backlog.push_back((id, reader, request)),
+                        } => backlog.push_back((id, reader, *request)),
                         Message::Retry => {}
                         Message::Stop => break,
                     }
@@ -162,7 +162,7 @@ impl Writer {
             .send(Message::Write {
                 id,
                 reader: reader.to_string(),
-                request,
+                request: Box::new(request),
             })
             .is_err()
         {
