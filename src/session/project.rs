@@ -9,10 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::Workspace;
 use crate::recist::Date;
 use crate::store::writer::{WriteEvent, WriteRequest, Writer};
 use crate::store::{AuditEntry, AuditRow, Project, SeriesRef, Settings, StoredPatient};
+use crate::tracking::Edit;
 use crate::tracking::Patient;
+use crate::tracking::describe::{describe_edit, touched_dates};
 
 /// An open project file.
 #[derive(Debug)]
@@ -248,46 +251,9 @@ pub fn remember_recent(dir: &Path, project: &Path) -> std::io::Result<()> {
     std::fs::write(dir.join("recent-projects.txt"), text)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn recent_projects_are_newest_first_without_duplicates_and_bounded() {
-        let dir = tempfile::tempdir().unwrap();
-        for i in 0..10 {
-            remember_recent(dir.path(), Path::new(&format!("/p/{i}.nadir"))).unwrap();
-        }
-        remember_recent(dir.path(), Path::new("/p/5.nadir")).unwrap();
-        let list = recent_projects(dir.path());
-        assert_eq!(list.len(), RECENT_MAX);
-        assert_eq!(list[0], Path::new("/p/5.nadir"));
-        assert_eq!(list[1], Path::new("/p/9.nadir"));
-        assert_eq!(list.iter().filter(|p| p.ends_with("5.nadir")).count(), 1);
-    }
-
-    #[test]
-    fn pseudonyms_are_stable_and_numbered_in_order_of_appearance() {
-        let mut s = ProjectSession::default();
-        assert_eq!(s.pseudonym("B"), "Subject 1");
-        assert_eq!(s.pseudonym("A"), "Subject 2");
-        assert_eq!(s.pseudonym("B"), "Subject 1");
-    }
-
-    #[test]
-    fn days_from_baseline() {
-        let d = |s| Date::parse_iso(s).unwrap();
-        assert_eq!(day_label(Some(d("2024-01-08")), d("2024-03-04")), "day 56");
-    }
-}
-
 // ---------------------------------------------------------------------------
 // The workspace's project operations (kept here so `session/mod.rs` only
 // gains small hooks).
-
-use super::Workspace;
-use crate::tracking::Edit;
-use crate::tracking::describe::{describe_edit, touched_dates};
 
 impl Workspace {
     /// The name shown for a patient: the pseudonym when blinded, else the key.
@@ -687,4 +653,37 @@ fn blank_iso_dates(text: &str) -> String {
         i += ch_len;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recent_projects_are_newest_first_without_duplicates_and_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..10 {
+            remember_recent(dir.path(), Path::new(&format!("/p/{i}.nadir"))).unwrap();
+        }
+        remember_recent(dir.path(), Path::new("/p/5.nadir")).unwrap();
+        let list = recent_projects(dir.path());
+        assert_eq!(list.len(), RECENT_MAX);
+        assert_eq!(list[0], Path::new("/p/5.nadir"));
+        assert_eq!(list[1], Path::new("/p/9.nadir"));
+        assert_eq!(list.iter().filter(|p| p.ends_with("5.nadir")).count(), 1);
+    }
+
+    #[test]
+    fn pseudonyms_are_stable_and_numbered_in_order_of_appearance() {
+        let mut s = ProjectSession::default();
+        assert_eq!(s.pseudonym("B"), "Subject 1");
+        assert_eq!(s.pseudonym("A"), "Subject 2");
+        assert_eq!(s.pseudonym("B"), "Subject 1");
+    }
+
+    #[test]
+    fn days_from_baseline() {
+        let d = |s| Date::parse_iso(s).unwrap();
+        assert_eq!(day_label(Some(d("2024-01-08")), d("2024-03-04")), "day 56");
+    }
 }
