@@ -22,7 +22,7 @@ pub struct Cli {
     /// What to do; without one, the workstation opens.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Folder (or file) to open in the workstation; default: the bundled `sample_scans`.
+    /// Folder (or file, or `.nadir` project) to open in the workstation; default: the bundled `sample_scans`.
     pub path: Option<PathBuf>,
     /// Lesion table (CSV, interchange §1) to import into the workstation once
     /// the images are loaded.

@@ -539,8 +539,13 @@ fn overlay_ui(
         _ => String::new(),
     };
     let narrow = area.width() < 560.0;
-    let name = meta.patient.name.replace('^', " ");
-    let date = super::pretty_date(&meta.study_date);
+    let blinded = workspace.project.blinded;
+    let name = if blinded {
+        workspace.patient_label(&entry.patient_key())
+    } else {
+        meta.patient.name.replace('^', " ")
+    };
+    let date = super::series_date_text(workspace, entry);
     let series_number = meta
         .series_number
         .map(|n| format!("#{n}"))
@@ -553,7 +558,11 @@ fn overlay_ui(
         )
     } else {
         (
-            format!("{name}\nID {}\n{date}{visit}", meta.patient.id),
+            if blinded {
+                format!("{name}\n{date}{visit}")
+            } else {
+                format!("{name}\nID {}\n{date}{visit}", meta.patient.id)
+            },
             format!(
                 "{} {series_number}\n{}\n{plane_name}  {}×{}",
                 meta.modality, meta.series_description, frame.width, frame.height
