@@ -231,11 +231,17 @@ fn sql_error(path: &Path, action: &str) -> impl FnOnce(rusqlite::Error) -> Store
     }
 }
 
-/// The reader name of this OS user (`$USER`, `$LOGNAME`, `$USERNAME`), else `unknown`.
+/// The reader name of this OS user (`$USER`, `$LOGNAME`, `$USERNAME`, else
+/// the last component of `$HOME`), else `unknown`.
 pub fn os_user() -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+        .or_else(|| {
+            let home = PathBuf::from(std::env::var_os("HOME")?);
+            Some(home.file_name()?.to_string_lossy().to_string())
+        })
+        .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "unknown".to_string())
 }
 

@@ -338,12 +338,13 @@ fn lesion_table_ui(
             ui.label(RichText::new("Organ").strong());
             let key = workspace.current_patient_key().unwrap_or_default();
             for t in &patient.timepoints {
-                let lock = if workspace.project.is_locked(&key, t.date) {
-                    "🔒"
+                let text = RichText::new(patient.visit_label(t.date)).strong();
+                // signed-off timepoints in green (see Sign-off below the table)
+                let text = if workspace.project.is_locked(&key, t.date) {
+                    text.color(Color32::from_rgb(150, 200, 150))
                 } else {
-                    ""
+                    text
                 };
-                let text = RichText::new(format!("{lock}{}", patient.visit_label(t.date))).strong();
                 ui.label(if Some(t.date) == current {
                     text.underline()
                 } else {

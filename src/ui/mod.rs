@@ -177,7 +177,7 @@ fn compare_header_ui(
                     "{} · {} {}",
                     series_date_text(workspace, entry),
                     entry.volume().meta.modality,
-                    entry.volume().meta.series_description
+                    workspace.blind_text(&entry.volume().meta.series_description)
                 ));
             });
             ui.horizontal(|ui| {
@@ -582,10 +582,10 @@ fn browser_ui(
                 let locked = tp
                     .date
                     .is_some_and(|d| workspace.project.is_locked(&patient.patient_key, d));
-                let lock = if locked { "🔒 " } else { "" };
+                let lock = if locked { " · signed off" } else { "" };
                 let label = match (n, tp.day) {
                     _ if workspace.project.blinded => {
-                        format!("{lock}{} · day {}", tp.visit, tp.day.unwrap_or(0))
+                        format!("{} · day {}{lock}", tp.visit, tp.day.unwrap_or(0))
                     }
                     (0, _) => format!("{} · {}", tp.visit, pretty_date(&tp.study_date)),
                     (_, Some(day)) => {
@@ -594,7 +594,7 @@ fn browser_ui(
                     _ => format!("{} · {}", tp.visit, pretty_date(&tp.study_date)),
                 };
                 let label = if locked && !workspace.project.blinded {
-                    format!("{lock}{label}")
+                    format!("{label}{lock}")
                 } else {
                     label
                 };
@@ -616,9 +616,9 @@ fn browser_ui(
                                 .any(|p| p.series == Some(i));
                             let v = entry.volume();
                             let description = if v.meta.series_description.is_empty() {
-                                "(no description)"
+                                "(no description)".to_string()
                             } else {
-                                &v.meta.series_description
+                                workspace.blind_text(&v.meta.series_description)
                             };
                             let response = ui
                                 .horizontal(|ui| {

@@ -130,7 +130,7 @@ pub fn autosave_ui(ui: &mut egui::Ui, workspace: &Workspace) {
                 .to_string(),
         ),
         SaveStatus::Saved(t) => (
-            format!("✔ {name} saved"),
+            format!("{name}: saved"),
             Color32::from_rgb(150, 200, 150),
             match t {
                 Some(t) => format!(
@@ -146,12 +146,12 @@ pub fn autosave_ui(ui: &mut egui::Ui, workspace: &Workspace) {
             "Writing on the background thread".into(),
         ),
         SaveStatus::Failed(e) => (
-            format!("⚠ {name}: save failed, retrying"),
+            format!("{name}: SAVE FAILED, retrying"),
             Color32::from_rgb(245, 130, 120),
             format!("{e}\nNothing is dropped: the change is retried before the next one."),
         ),
         SaveStatus::ReadOnly(reason) => (
-            format!("🔒 {name} read-only"),
+            format!("{name}: read-only"),
             Color32::from_rgb(245, 130, 120),
             format!("{reason}\nChanges are not saved; the file is never written."),
         ),
@@ -177,11 +177,11 @@ pub fn signoff_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<C
         );
         for t in &patient.timepoints {
             let locked = workspace.project.is_locked(&key, t.date);
-            let label = format!(
-                "{} {}",
-                if locked { "🔒" } else { "🔓" },
+            let label = if locked {
+                format!("{} signed off", patient.visit_label(t.date))
+            } else {
                 patient.visit_label(t.date)
-            );
+            };
             let hover = format!(
                 "{} ({}): {}",
                 patient.visit_label(t.date),
@@ -219,6 +219,7 @@ pub fn audit_window_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut 
     egui::Window::new(title)
         .open(&mut open)
         .default_size([620.0, 320.0])
+        .default_pos(egui::pos2(300.0, 560.0))
         .show(ui.ctx(), |ui| {
             if view.rows.is_empty() {
                 ui.label("No changes recorded yet.");
@@ -228,7 +229,12 @@ pub fn audit_window_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut 
                     .striped(true)
                     .num_columns(4)
                     .show(ui, |ui| {
-                        ui.label(RichText::new("When (UTC)").strong());
+                        let when = if workspace.project.blinded {
+                            "#"
+                        } else {
+                            "When (UTC)"
+                        };
+                        ui.label(RichText::new(when).strong());
                         ui.label(RichText::new("Who").strong());
                         ui.label(RichText::new("Where").strong());
                         ui.label(RichText::new("What").strong());
@@ -257,7 +263,9 @@ pub fn audit_window_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut 
                                 _ => String::new(),
                             };
                             ui.label(at);
-                            let what = format!("{}: {}", row.action, row.description);
+                            // the UI font has no arrow glyph
+                            let what =
+                                format!("{}: {}", row.action, row.description).replace('→', "->");
                             let label = ui.label(workspace.blind_text(&what));
                             if let Some(json) = &row.edit_json {
                                 label.on_hover_text(workspace.blind_text(json));

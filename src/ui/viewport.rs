@@ -565,7 +565,10 @@ fn overlay_ui(
             },
             format!(
                 "{} {series_number}\n{}\n{plane_name}  {}×{}",
-                meta.modality, meta.series_description, frame.width, frame.height
+                meta.modality,
+                workspace.blind_text(&meta.series_description),
+                frame.width,
+                frame.height
             ),
         )
     };
