@@ -123,7 +123,9 @@ impl NadirApp {
     fn start_next_folder(&mut self) -> bool {
         while !self.pending_folders.is_empty() {
             let folder = self.pending_folders.remove(0);
-            self.workspace.project.load_root = Some(folder.clone());
+            // absolute, so the project finds it again from anywhere
+            self.workspace.project.load_root =
+                Some(std::fs::canonicalize(&folder).unwrap_or_else(|_| folder.clone()));
             match LoadJob::start(&folder) {
                 Ok(job) => {
                     self.job = Some(job);
@@ -157,7 +159,8 @@ impl NadirApp {
         let previous = std::mem::take(&mut self.workspace);
         self.workspace.cohort = previous.cohort;
         self.workspace.central = previous.central;
-        self.workspace.project.load_root = Some(folder.to_path_buf());
+        self.workspace.project.load_root =
+            Some(std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf()));
         match LoadJob::start(folder) {
             Ok(job) => self.job = Some(job),
             Err(e) => self

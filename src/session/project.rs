@@ -28,6 +28,8 @@ pub struct OpenProject {
     pub read_only: Option<String>,
     /// Edits saved since the project was opened.
     pub saved: usize,
+    /// When a failed write was last retried.
+    pub last_retry: Option<std::time::Instant>,
 }
 
 /// What the autosave indicator shows.
@@ -167,6 +169,16 @@ impl ProjectSession {
             return (messages, false);
         };
         let before = writer.last_error.clone();
+        if before.is_some() {
+            // a failed write waits in the writer; ask again now and then
+            let due = file
+                .last_retry
+                .is_none_or(|t| t.elapsed() >= Duration::from_secs(2));
+            if due {
+                writer.retry();
+                file.last_retry = Some(std::time::Instant::now());
+            }
+        }
         for event in writer.poll() {
             match event {
                 WriteEvent::Saved { .. } => file.saved += 1,
@@ -198,11 +210,7 @@ impl ProjectSession {
         lesion_id: Option<&str>,
     ) -> Result<Vec<AuditRow>, String> {
         let file = self.file.as_ref().ok_or("no project is open")?;
-        let opened = Project::open_read_only(&file.path).map_err(|e| e.to_string())?;
-        opened
-            .project
-            .audit(Some(patient_key), lesion_id)
-            .map_err(|e| e.to_string())
+        Project::read_audit_of(&file.path, Some(patient_key), lesion_id).map_err(|e| e.to_string())
     }
 }
 
@@ -437,6 +445,7 @@ impl Workspace {
             writer: Some(writer),
             read_only: None,
             saved: 0,
+            last_retry: None,
         });
         let settings = self.project.settings();
         self.project.write(WriteRequest::SaveSettings(settings));
@@ -515,6 +524,7 @@ impl Workspace {
             writer,
             read_only,
             saved: 0,
+            last_retry: None,
         });
         self.history = Default::default();
         self.refresh_assessment();

@@ -377,15 +377,38 @@ impl Project {
                 problems,
             });
         }
-        drop(reader);
-        let mut conn = Connection::open(path).map_err(|e| StoreError::Unreadable {
+        let writable = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::Unreadable {
             path: path.to_path_buf(),
             reason: e.to_string(),
-        })?;
-        configure(&conn, path)?;
-        if version < current_version() {
-            migrate(&mut conn, path, version)?;
-        }
+        })
+        .and_then(|mut conn| {
+            configure(&conn, path)?;
+            if version < current_version() {
+                migrate(&mut conn, path, version)?;
+            }
+            Ok(conn)
+        });
+        let conn = match writable {
+            Ok(conn) => conn,
+            Err(e) => {
+                // e.g. a read-only folder or medium: read what is there
+                let problem = format!("the file cannot be written ({e})");
+                return Ok(Opened {
+                    project: Project {
+                        conn: reader,
+                        path: path.to_path_buf(),
+                        read_only: Some(problem.clone()),
+                    },
+                    contents,
+                    problems: vec![problem],
+                });
+            }
+        };
+        drop(reader);
         let mut problems = Vec::new();
         let contents = read_contents(&conn, &mut problems);
         let read_only = (!problems.is_empty()).then(|| problems.join("; "));
@@ -398,6 +421,25 @@ impl Project {
             contents,
             problems,
         })
+    }
+
+    /// The audit trail of a project file read on a fresh read-only
+    /// connection (no integrity check, no contents): for the workstation's
+    /// audit view while the writer thread owns the writing connection.
+    pub fn read_audit_of(
+        path: &Path,
+        patient_key: Option<&str>,
+        lesion_id: Option<&str>,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        check_header(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| StoreError::Unreadable {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        read_audit(&conn, patient_key, lesion_id)
+            .map_err(sql_error(path, "reading the audit trail"))
     }
 
     /// The file.

@@ -544,6 +544,37 @@ fn a_failed_write_is_kept_and_retried_before_later_ones() {
             .unwrap()
             .contains("disk says no")
     );
+    // a later change waits behind the failed one (order is kept)
+    writer.send(
+        "w",
+        writer::WriteRequest::SavePatient {
+            patient: stored(&Patient::new("Y")),
+            audit: vec![],
+        },
+    );
+    let events = writer.flush(std::time::Duration::from_secs(10));
+    assert!(matches!(
+        events.last(),
+        Some(writer::WriteEvent::Failed { .. })
+    ));
+    assert_eq!(writer.pending(), 2);
+    // the obstacle goes away; a retry writes both, in order
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("DROP TRIGGER refuse")
+        .unwrap();
+    writer.retry();
+    let events = writer.flush(std::time::Duration::from_secs(10));
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(writer.pending(), 0);
+    assert!(writer.last_error.is_none());
     drop(writer);
-    let _ = path;
+    let opened = Project::open(&path).unwrap();
+    let keys: Vec<&str> = opened
+        .contents
+        .patients
+        .iter()
+        .map(|p| p.patient.id.as_str())
+        .collect();
+    assert_eq!(keys, ["X", "Y"]);
 }
