@@ -211,6 +211,7 @@ fn kill_child() {
 
 #[test]
 fn sigkill_at_random_moments_loses_at_most_the_gesture_in_progress() {
+    const KILLS: usize = 40;
     let (edits, states) = stream();
     let audit_rows: Vec<usize> = {
         let mut counts = vec![0];
@@ -220,16 +221,25 @@ fn sigkill_at_random_moments_loses_at_most_the_gesture_in_progress() {
         counts
     };
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kill.nadir");
-    drop(Project::create(&path).unwrap());
     let exe = std::env::current_exe().unwrap();
     let mut rng = Lcg(7);
-    let mut k = 0;
-    let mut kills = 0;
-    let mut runs = 0;
+    let (mut kills, mut mid_stream, mut runs, mut completed) = (0, 0, 0, 0);
     let started = Instant::now();
-    while k < EDITS && runs < 200 {
+    let mut round = 0;
+    let mut path = dir.path().join("kill-0.nadir");
+    drop(Project::create(&path).unwrap());
+    let mut k = 0;
+    // Until enough kills have landed: a stream that completes starts over
+    // on a new file, so a fast disk cannot make the test vacuous.
+    while (kills < KILLS || completed == 0) && runs < 600 {
         runs += 1;
+        if k == EDITS {
+            completed += 1;
+            round += 1;
+            path = dir.path().join(format!("kill-{round}.nadir"));
+            drop(Project::create(&path).unwrap());
+            k = 0;
+        }
         let mut child = Command::new(&exe)
             .args(["--exact", "kill_child", "--nocapture", "--test-threads=1"])
             .env("NADIR_KILL_CHILD", &path)
@@ -238,10 +248,11 @@ fn sigkill_at_random_moments_loses_at_most_the_gesture_in_progress() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let spread = if runs < 40 { 60_000 } else { 600_000 };
-        let delay = Duration::from_micros(5_000 + rng.below(spread));
-        std::thread::sleep(delay);
-        if child.try_wait().unwrap().is_none() {
+        // mostly early (mid-stream), now and then late enough to finish
+        let spread = if runs % 10 == 0 { 2_000_000 } else { 40_000 };
+        std::thread::sleep(Duration::from_micros(2_000 + rng.below(spread)));
+        let killed = child.try_wait().unwrap().is_none();
+        if killed {
             child.kill().unwrap(); // SIGKILL on Unix
             kills += 1;
         }
@@ -255,24 +266,37 @@ fn sigkill_at_random_moments_loses_at_most_the_gesture_in_progress() {
             .first()
             .map(|s| s.patient.clone())
             .unwrap_or_else(|| Patient::new("KILL-001"));
-        let found = (k..=EDITS).find(|&j| same(&on_disk, &states[j]));
-        let Some(found) = found else {
-            panic!("after run {runs}: the file holds no prefix state at or after {k}");
-        };
+        // An edit may leave the state as it was (e.g. a lesion put back
+        // unchanged), so k is fixed by the state and the audit rows together.
         let audit = opened.project.audit(None, None).unwrap();
-        assert_eq!(
-            audit.len(),
-            audit_rows[found],
-            "audit rows are those of exactly the first {found} edits"
-        );
+        let found =
+            (k..=EDITS).find(|&j| same(&on_disk, &states[j]) && audit.len() == audit_rows[j]);
+        let Some(found) = found else {
+            let by_state: Vec<(usize, usize)> = (k..=EDITS)
+                .filter(|&j| same(&on_disk, &states[j]))
+                .map(|j| (j, audit_rows[j]))
+                .collect();
+            panic!(
+                "after run {runs}: the file holds no prefix at or after edit {k}: \
+                 {} audit rows; states equal at (edit, audit rows) {by_state:?}",
+                audit.len()
+            );
+        };
+        if killed && found > 0 && found < EDITS {
+            mid_stream += 1;
+        }
         k = found;
     }
     eprintln!(
-        "{runs} runs, {kills} SIGKILLs, reached edit {k}/{EDITS} in {:.1} s",
+        "{runs} runs, {kills} SIGKILLs ({mid_stream} mid-stream), {completed} streams of {EDITS} edits completed, {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    assert!(kills >= 10, "only {kills} kills landed");
-    assert_eq!(k, EDITS, "the stream did not complete");
+    assert!(kills >= KILLS, "only {kills} kills landed");
+    assert!(
+        mid_stream >= KILLS / 2,
+        "only {mid_stream} kills landed mid-stream"
+    );
+    assert!(completed >= 1, "no stream completed");
 }
 
 /// Per-edit save time on a realistic patient (`cargo test --release --test

@@ -702,9 +702,16 @@ fn write_patient(tx: &Transaction<'_>, stored: &StoredPatient) -> rusqlite::Resu
             Ok,
         )?;
     tx.execute(
-        "INSERT INTO patients (patient_key, pseudonym, position) VALUES (?1, ?2, ?3)
-         ON CONFLICT(patient_key) DO UPDATE SET pseudonym = excluded.pseudonym",
-        params![key, stored.pseudonym, position],
+        "INSERT INTO patients (patient_key, pseudonym, position, measurement_counter)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(patient_key) DO UPDATE SET pseudonym = excluded.pseudonym,
+         measurement_counter = excluded.measurement_counter",
+        params![
+            key,
+            stored.pseudonym,
+            position,
+            i64::try_from(p.measurement_counter()).unwrap_or(i64::MAX)
+        ],
     )?;
     for table in ["observations", "measurements", "lesions", "timepoints"] {
         tx.execute(
@@ -921,11 +928,15 @@ fn read_settings(conn: &Connection, settings: &mut Settings) -> rusqlite::Result
 }
 
 fn read_patients(conn: &Connection, out: &mut Vec<StoredPatient>) -> rusqlite::Result<()> {
-    let mut stmt =
-        conn.prepare("SELECT patient_key, pseudonym FROM patients ORDER BY position, patient_key")?;
+    let mut stmt = conn.prepare(
+        "SELECT patient_key, pseudonym, measurement_counter FROM patients
+         ORDER BY position, patient_key",
+    )?;
     let rows = stmt.query_map([], |r| {
+        let mut patient = Patient::new(&r.get::<_, String>(0)?);
+        patient.raise_measurement_counter(u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0));
         Ok(StoredPatient {
-            patient: Patient::new(&r.get::<_, String>(0)?),
+            patient,
             pseudonym: r.get(1)?,
         })
     })?;

@@ -36,7 +36,9 @@ CREATE TABLE settings (
 CREATE TABLE patients (
     patient_key TEXT PRIMARY KEY,
     pseudonym   TEXT NOT NULL,
-    position    INTEGER NOT NULL
+    position    INTEGER NOT NULL,
+    -- highest measurement id handed out (ids are never reused)
+    measurement_counter INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE series_refs (
     series_instance_uid TEXT PRIMARY KEY,

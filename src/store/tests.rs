@@ -153,6 +153,7 @@ fn stored(p: &Patient) -> StoredPatient {
 }
 
 fn same_patient(a: &Patient, b: &Patient) {
+    assert_eq!(a.measurement_counter(), b.measurement_counter());
     assert_eq!(a.id, b.id);
     assert_eq!(a.timepoints, b.timepoints);
     assert_eq!(a.lesions, b.lesions);
@@ -577,4 +578,25 @@ fn a_failed_write_is_kept_and_retried_before_later_ones() {
         .map(|p| p.patient.id.as_str())
         .collect();
     assert_eq!(keys, ["X", "Y"]);
+}
+
+#[test]
+fn measurement_ids_are_not_reused_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut project) = new_project(&dir);
+    let mut p = rich_patient();
+    let id = p.next_measurement_id(); // 5, then deleted
+    p.apply(Edit::AddMeasurement(StoredMeasurement {
+        id,
+        date: date("2024-01-08"),
+        measurement: length(10.0),
+    }))
+    .unwrap();
+    p.apply(Edit::RemoveMeasurement(id)).unwrap();
+    project.save_patient(&stored(&p), &[], "a").unwrap();
+    drop(project);
+    let mut reopened = Project::open(&path).unwrap().contents.patients[0]
+        .patient
+        .clone();
+    assert!(reopened.next_measurement_id().0 > id.0);
 }

@@ -190,6 +190,17 @@ impl Patient {
         MeasurementId(self.next_measurement)
     }
 
+    /// The highest measurement id handed out so far (persisted by the
+    /// project store, so a reopened patient never reuses an id).
+    pub fn measurement_counter(&self) -> u64 {
+        self.next_measurement
+    }
+
+    /// Raises the measurement counter to at least `counter`.
+    pub fn raise_measurement_counter(&mut self, counter: u64) {
+        self.next_measurement = self.next_measurement.max(counter);
+    }
+
     /// The baseline date (earliest timepoint).
     pub fn baseline_date(&self) -> Option<Date> {
         self.timepoints.first().map(|t| t.date)

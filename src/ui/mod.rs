@@ -492,7 +492,11 @@ fn status_ui(ui: &mut egui::Ui, workspace: &Workspace) {
             ui.label(format!("· {} file(s) skipped", workspace.skipped.len()))
                 .on_hover_ui(|ui| {
                     for s in workspace.skipped.iter().take(40) {
-                        ui.label(format!("{}: {}", s.path.display(), s.reason));
+                        ui.label(workspace.blind_text(&format!(
+                            "{}: {}",
+                            s.path.display(),
+                            s.reason
+                        )));
                     }
                 });
         }
