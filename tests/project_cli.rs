@@ -220,3 +220,13 @@ fn a_newer_project_is_read_but_never_written() {
     assert_eq!(json, csv_json);
     assert_eq!(std::fs::read(&project).unwrap(), before);
 }
+
+#[test]
+fn export_never_writes_over_a_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = sample_project(dir.path(), false);
+    let before = std::fs::read(&project).unwrap();
+    let (ok, _, err) = nadir(&["export", s(&project), "--lesions", s(&project)]);
+    assert!(!ok && err.contains("over a project file"), "{err}");
+    assert_eq!(std::fs::read(&project).unwrap(), before);
+}

@@ -123,6 +123,16 @@ pub fn read_lesion_input(path: &Path) -> anyhow::Result<LesionTable> {
 
 /// Runs `nadir export`: the lesion table to `--lesions`, remarks to `err`.
 pub fn run_export(args: &ExportArgs, err: &mut dyn Write) -> anyhow::Result<()> {
+    let same_file = args.lesions == args.project
+        || (args.lesions.exists()
+            && std::fs::canonicalize(&args.lesions).ok()
+                == std::fs::canonicalize(&args.project).ok());
+    if same_file || is_project_path(&args.lesions) {
+        anyhow::bail!(
+            "{}: will not write a lesion table over a project file; give a .csv path",
+            args.lesions.display()
+        );
+    }
     let blinding = if args.blinded {
         Blinding::Force
     } else {
