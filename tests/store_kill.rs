@@ -300,39 +300,50 @@ fn sigkill_at_random_moments_loses_at_most_the_gesture_in_progress() {
 }
 
 /// Per-edit save time on a realistic patient (`cargo test --release --test
-/// store_kill -- --ignored --nocapture save_time`).
+/// store_kill -- --ignored --nocapture save_time`): as shipped
+/// (`synchronous=FULL`, one fsync per edit), and without the fsync to show
+/// what the rewrite itself costs.
 #[test]
 #[ignore]
 fn save_time() {
     let (edits, states) = stream();
     let dir = tempfile::tempdir().unwrap();
-    let mut project = Project::create(&dir.path().join("t.nadir")).unwrap();
-    let mut times = Vec::new();
-    for (k, edit) in edits.iter().enumerate() {
-        let audit = audit_of(&states[k], edit);
-        let t = Instant::now();
-        project
-            .save_patient(
-                &StoredPatient {
-                    patient: states[k + 1].clone(),
-                    pseudonym: "S".into(),
-                },
-                &audit,
-                "t",
-            )
-            .unwrap();
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    for (name, pragma) in [
+        ("FULL (as shipped)", None),
+        ("OFF (no fsync)", Some("PRAGMA synchronous = OFF")),
+    ] {
+        let mut project =
+            Project::create(&dir.path().join(format!("t{}.nadir", pragma.is_some()))).unwrap();
+        if let Some(sql) = pragma {
+            project.execute_raw(sql).unwrap();
+        }
+        let mut times = Vec::new();
+        for (k, edit) in edits.iter().enumerate() {
+            let audit = audit_of(&states[k], edit);
+            let t = Instant::now();
+            project
+                .save_patient(
+                    &StoredPatient {
+                        patient: states[k + 1].clone(),
+                        pseudonym: "S".into(),
+                    },
+                    &audit,
+                    "t",
+                )
+                .unwrap();
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        let last = &states[EDITS];
+        times.sort_by(f64::total_cmp);
+        println!(
+            "synchronous={name}: per-edit save over {} edits (patient at the end: {} measurements, {} lesions, {} observations): median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+            times.len(),
+            last.measurements.len(),
+            last.lesions.len(),
+            last.observations.len(),
+            times[times.len() / 2],
+            times[times.len() * 95 / 100],
+            times[times.len() - 1]
+        );
     }
-    let last = &states[EDITS];
-    times.sort_by(f64::total_cmp);
-    println!(
-        "per-edit save over {} edits (patient at the end: {} measurements, {} lesions, {} observations): median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
-        times.len(),
-        last.measurements.len(),
-        last.lesions.len(),
-        last.observations.len(),
-        times[times.len() / 2],
-        times[times.len() * 95 / 100],
-        times[times.len() - 1]
-    );
 }
