@@ -10,7 +10,7 @@
 //! | app state | [`session`] | headless app state (no egui): workspace, views, history, jobs |
 //! | interaction | [`tools`] | measuring-tool state machines (no egui) |
 //! | tracking | [`tracking`] | patient > timepoint, lesion, observation; undoable edits; `to_recist` |
-//! | measuring | [`measure`] | measurements in patient space; quantities with unit and status |
+//! | measuring | [`measure`], [`signal`] | measurements in patient space; quantities with unit and status; T2 weighting and signal trends |
 //! | front ends | [`cli`] | the `nadir` subcommands |
 //! | persistence | [`store`] | the `.nadir` project file (SQLite): schema, migrations, autosave writer, audit |
 //! | adapters | [`dicom`], [`interchange`] | DICOM files in; CSV/JSON contract forms in and out |
@@ -25,7 +25,9 @@ pub mod geom;
 pub mod interchange;
 pub mod measure;
 pub mod recist;
+pub mod segment;
 pub mod session;
+pub mod signal;
 pub mod store;
 pub mod synth;
 pub mod tools;

@@ -74,7 +74,7 @@ fn pure_domain_modules_do_no_io_and_name_no_ui() {
 
 #[test]
 fn measuring_tracking_and_tools_are_pure_and_name_no_ui() {
-    for module in ["measure", "tracking", "tools"] {
+    for module in ["measure", "tracking", "tools", "signal"] {
         let mut forbidden = UI.to_vec();
         forbidden.extend([
             "dicom_",

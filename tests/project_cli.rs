@@ -207,7 +207,7 @@ fn a_newer_project_is_read_but_never_written() {
         opened
             .project
             .execute_raw(&format!(
-                "CREATE TABLE segmentations (x); PRAGMA user_version = {}; PRAGMA journal_mode = DELETE;",
+                "CREATE TABLE future_things (x); PRAGMA user_version = {}; PRAGMA journal_mode = DELETE;",
                 nadir::store::current_version() + 1
             ))
             .unwrap();

@@ -6,6 +6,8 @@
 pub mod cohort;
 pub mod load;
 pub mod project;
+pub mod segmentation;
+pub mod signal;
 pub mod view;
 
 use std::collections::BTreeMap;
@@ -14,6 +16,8 @@ use std::path::{Path, PathBuf};
 pub use cohort::{Central, Cohort, CohortJob, CohortSource, CohortState};
 pub use load::{LoadEvent, LoadJob};
 pub use project::{AuditView, ProjectSession, SaveStatus};
+pub use segmentation::{SegmentGesture, SegmentState};
+pub use signal::{LesionSignal, SignalSummary, SignalVisit};
 pub use view::{
     Layout, Pane, SeriesView, WindowPreset, default_window, nearest_slice, percentile_window,
     slice_position_mm,
@@ -26,8 +30,8 @@ use crate::measure::{ImageContext, Measurement, Shape};
 use crate::recist::{AssessOptions, Category, Date, PatientAssessment, Warning, assess_patient};
 use crate::tools::{Hit, PlaneContext, Tool, ToolOutcome, ToolState};
 use crate::tracking::{
-    Edit, Finding, Lesion, MeasurementId, Patient, StoredMeasurement, Timepoint, TrackingIssue,
-    to_recist,
+    Edit, Finding, Lesion, MeasurementId, Patient, SignalRole, StoredMeasurement, Timepoint,
+    TrackingIssue, to_recist,
 };
 use crate::volume::plane::{MeasurementGeometry, Plane, PlaneFrame};
 use crate::volume::{Volume, Window};
@@ -283,6 +287,50 @@ pub enum Command {
     ShowAudit(Option<String>),
     /// Set the reader's name for the audit trail (empty: the OS user).
     SetReader(String),
+    /// Record an ROI measurement as a T2 signal ROI (lesion or muscle
+    /// reference) at its timepoint.
+    AssignSignal {
+        /// The ellipse or freehand measurement.
+        measurement: MeasurementId,
+        /// Lesion or reference.
+        role: SignalRole,
+    },
+    /// Record a lesion's segmentation at a timepoint as its T2 signal ROI.
+    AssignSegmentationSignal {
+        /// The lesion.
+        lesion_id: String,
+        /// The timepoint.
+        date: Date,
+    },
+    /// Clear a T2 signal ROI.
+    ClearSignal {
+        /// The timepoint.
+        date: Date,
+        /// Lesion or reference.
+        role: SignalRole,
+    },
+    /// Override (or with `None` restore) the program's T2-weighted call for a series.
+    SetT2Override {
+        /// Series index.
+        series: usize,
+        /// The reader's call.
+        t2_weighted: Option<bool>,
+    },
+    /// Grow the selected lesion's mask from a seed point on a pane.
+    GrowAt {
+        /// Pane.
+        pane: usize,
+        /// Seed (patient mm).
+        seed: Vec3,
+    },
+    /// Set the brush and eraser radius (mm).
+    SetBrushRadius(f64),
+    /// Interpolate the selected lesion's mask between its painted slices.
+    InterpolateSegmentation,
+    /// Delete the selected lesion's mask at the current timepoint.
+    DeleteSegmentation,
+    /// Propose the bidirectional measurement from the selected lesion's mask.
+    ProposeDiameters,
 }
 
 /// The undo and redo stacks: inverse edits, tagged with their patient.
@@ -363,6 +411,10 @@ pub struct Workspace {
     pub cohort: CohortState,
     /// The project file, autosave, locks, blinding.
     pub project: ProjectSession,
+    /// The reader's T2-weighted calls by SeriesInstanceUID (override the program's).
+    pub t2_overrides: BTreeMap<String, bool>,
+    /// Segmentation gesture and brush size.
+    pub segment: SegmentState,
 }
 
 impl Default for Workspace {
@@ -393,6 +445,8 @@ impl Default for Workspace {
             central: Central::Reading,
             cohort: CohortState::default(),
             project: ProjectSession::default(),
+            t2_overrides: BTreeMap::new(),
+            segment: SegmentState::default(),
         }
     }
 }
@@ -659,11 +713,13 @@ impl Workspace {
             }
             Command::SelectTool(tool) => {
                 self.tools.cancel();
+                self.segment.gesture = None;
                 self.tools.active = tool;
             }
             Command::Pointer { pane, event } => self.pointer(pane, event),
             Command::Cancel => {
                 self.tools.cancel();
+                self.segment.gesture = None;
                 self.gesture_pane = None;
             }
             Command::SelectMeasurement(id) => self.tools.selected = id,
@@ -780,6 +836,28 @@ impl Workspace {
                 self.project
                     .write(crate::store::writer::WriteRequest::SaveSettings(settings));
             }
+            Command::AssignSignal { measurement, role } => self.assign_signal(measurement, role),
+            Command::AssignSegmentationSignal { lesion_id, date } => {
+                self.assign_segmentation_signal(&lesion_id, date);
+            }
+            Command::ClearSignal { date, role } => self.edit(Edit::SetSignal {
+                date,
+                role,
+                signal: None,
+            }),
+            Command::SetT2Override {
+                series,
+                t2_weighted,
+            } => self.set_t2_override(series, t2_weighted),
+            Command::GrowAt { pane, seed } => self.grow_at(pane, seed, None),
+            Command::SetBrushRadius(mm) => {
+                if mm.is_finite() {
+                    self.segment.brush_radius_mm = mm.clamp(0.5, 50.0);
+                }
+            }
+            Command::InterpolateSegmentation => self.interpolate_segmentation(),
+            Command::DeleteSegmentation => self.delete_segmentation(),
+            Command::ProposeDiameters => self.propose_diameters(),
         }
     }
 
@@ -966,6 +1044,10 @@ impl Workspace {
     }
 
     fn pointer(&mut self, pane: usize, event: PointerEvent) {
+        if self.tools.active.segments() {
+            self.segment_pointer(pane, event);
+            return;
+        }
         match event {
             PointerEvent::Press { at, plane, hit } => {
                 let hit_shape = hit.and_then(|h| {
@@ -1075,6 +1157,10 @@ impl Workspace {
     }
 
     fn edit_patient(&mut self, key: &str, edit: Edit) {
+        let edit = match self.patients.get(key) {
+            Some(patient) => self.with_signal_updates(patient, edit),
+            None => return,
+        };
         if let Some(refusal) = self.lock_refusal(key, &edit) {
             self.messages.push(refusal);
             return;

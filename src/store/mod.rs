@@ -19,9 +19,11 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
 use crate::measure::{ImageRef, Measurement, Shape};
 use crate::recist::{Category, Date, LesionStatus};
+use crate::segment::{Mask, VoxelSize};
 use crate::tracking::describe::ChangeNote;
 use crate::tracking::{
-    Edit, ExtraValues, Finding, Lesion, MeasurementId, Patient, StoredMeasurement, Timepoint,
+    Edit, ExtraValues, Finding, Lesion, MeasurementId, Patient, Segmentation, SignalRoi,
+    SignalRole, SignalSource, StoredMeasurement, Timepoint,
 };
 use crate::volume::plane::Plane;
 
@@ -349,15 +351,9 @@ impl Project {
         if check != "ok" {
             problems.push(format!("integrity check failed: {check}"));
         }
-        // An older file is read after its migration; its tables differ.
-        if !writable && version < current_version() {
-            problems.push(format!(
-                "schema version {version} is older than {}: open it in the workstation once to upgrade it",
-                current_version()
-            ));
-        }
-        let contents = if version >= current_version() || !problems.is_empty() {
-            read_contents(&reader, &mut problems)
+        // An older file opened to write is read after its migration.
+        let contents = if version >= current_version() || !problems.is_empty() || !writable {
+            read_contents(&reader, version, &mut problems)
         } else {
             Contents::default()
         };
@@ -410,7 +406,7 @@ impl Project {
         };
         drop(reader);
         let mut problems = Vec::new();
-        let contents = read_contents(&conn, &mut problems);
+        let contents = read_contents(&conn, current_version(), &mut problems);
         let read_only = (!problems.is_empty()).then(|| problems.join("; "));
         Ok(Opened {
             project: Project {
@@ -588,7 +584,8 @@ impl Project {
     /// Re-reads everything.
     pub fn load(&self) -> (Contents, Vec<String>) {
         let mut problems = Vec::new();
-        let contents = read_contents(&self.conn, &mut problems);
+        let version = self.version().unwrap_or_else(|_| current_version());
+        let contents = read_contents(&self.conn, version, &mut problems);
         (contents, problems)
     }
 
@@ -713,7 +710,14 @@ fn write_patient(tx: &Transaction<'_>, stored: &StoredPatient) -> rusqlite::Resu
             i64::try_from(p.measurement_counter()).unwrap_or(i64::MAX)
         ],
     )?;
-    for table in ["observations", "measurements", "lesions", "timepoints"] {
+    for table in [
+        "signal_rois",
+        "segmentations",
+        "observations",
+        "measurements",
+        "lesions",
+        "timepoints",
+    ] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE patient_key = ?1"),
             [key],
@@ -804,6 +808,64 @@ fn write_patient(tx: &Transaction<'_>, stored: &StoredPatient) -> rusqlite::Resu
             status
         ])?;
     }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO segmentations (patient_key, lesion_id, date, position, series_instance_uid,
+         mask, pixel_spacing_row_mm, pixel_spacing_column_mm, slice_extent_mm_json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for (i, g) in p.segmentations.iter().enumerate() {
+        let (row_mm, column_mm, extents) = match &g.voxel_size {
+            Some(v) => (
+                Some(v.pixel_spacing_mm[0]),
+                Some(v.pixel_spacing_mm[1]),
+                Some(
+                    serde_json::to_string(&v.slice_extent_mm)
+                        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+                ),
+            ),
+            None => (None, None, None),
+        };
+        stmt.execute(params![
+            key,
+            g.lesion_id,
+            g.date.to_string(),
+            i as i64,
+            g.series_uid,
+            g.mask.to_bytes(),
+            row_mm,
+            column_mm,
+            extents
+        ])?;
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO signal_rois (patient_key, date, role, lesion_id, position, source,
+         measurement_id, series_instance_uid, mean_si, pixels)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for (i, sig) in p.signals.iter().enumerate() {
+        let (role, lesion_id) = match &sig.role {
+            SignalRole::Lesion(id) => ("lesion", id.as_str()),
+            SignalRole::Reference => ("reference", ""),
+        };
+        let (source, mid) = match sig.source {
+            SignalSource::Measurement(id) => {
+                ("measurement", Some(i64::try_from(id.0).unwrap_or(i64::MAX)))
+            }
+            SignalSource::Segmentation => ("segmentation", None),
+        };
+        stmt.execute(params![
+            key,
+            sig.date.to_string(),
+            role,
+            lesion_id,
+            i as i64,
+            source,
+            mid,
+            sig.series_uid,
+            sig.mean_si,
+            i64::try_from(sig.pixels).unwrap_or(i64::MAX)
+        ])?;
+    }
     Ok(())
 }
 
@@ -856,8 +918,27 @@ fn date_of(text: &str) -> rusqlite::Result<Date> {
     Date::parse_iso(text).ok_or_else(|| bad(format!("bad date {text:?}")))
 }
 
-fn read_contents(conn: &Connection, problems: &mut Vec<String>) -> Contents {
+fn read_contents(conn: &Connection, version: i64, problems: &mut Vec<String>) -> Contents {
     let mut contents = Contents::default();
+    let tables: Vec<String> = match conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .and_then(|mut s| {
+            s.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<String>, _>>()
+        }) {
+        Ok(tables) => tables,
+        Err(e) => {
+            problems.push(format!("schema: {e}"));
+            Vec::new()
+        }
+    };
+    for t in schema::tables_of(version.min(current_version())) {
+        if !tables.iter().any(|x| x == t) {
+            problems.push(format!("table {t} is missing"));
+        }
+    }
+    let has = |t: &str| tables.iter().any(|x| x == t);
+    let v2 = has("segmentations") && has("signal_rois");
     let mut note = |what: &str, result: rusqlite::Result<()>| {
         if let Err(e) = result {
             problems.push(format!("{what}: {e}"));
@@ -873,7 +954,7 @@ fn read_contents(conn: &Connection, problems: &mut Vec<String>) -> Contents {
         let mut edits = Vec::new();
         note(
             &format!("patient {key}"),
-            read_patient_edits(conn, &key, &mut edits),
+            read_patient_edits(conn, &key, v2, &mut edits),
         );
         for edit in edits {
             if let Err(e) = stored.patient.apply(edit) {
@@ -891,25 +972,6 @@ fn read_contents(conn: &Connection, problems: &mut Vec<String>) -> Contents {
     let mut locks = Vec::new();
     note("locks", read_locks(conn, &mut locks));
     contents.locks = locks;
-    let tables: Result<Vec<String>, _> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .and_then(|mut s| {
-            s.query_map([], |r| r.get::<_, String>(0))?
-                .collect::<Result<Vec<String>, _>>()
-        });
-    match tables {
-        Ok(tables) => {
-            for t in schema::V1_TABLES {
-                if !tables.iter().any(|x| x == t) {
-                    let message = format!("table {t} is missing");
-                    if !problems.iter().any(|p| p.contains(&message)) {
-                        problems.push(message);
-                    }
-                }
-            }
-        }
-        Err(e) => problems.push(format!("schema: {e}")),
-    }
     contents
 }
 
@@ -948,7 +1010,12 @@ fn read_patients(conn: &Connection, out: &mut Vec<StoredPatient>) -> rusqlite::R
 
 /// The rows of a patient as the edits that rebuild it (applying them also
 /// checks that the rows are consistent).
-fn read_patient_edits(conn: &Connection, key: &str, edits: &mut Vec<Edit>) -> rusqlite::Result<()> {
+fn read_patient_edits(
+    conn: &Connection,
+    key: &str,
+    v2: bool,
+    edits: &mut Vec<Edit>,
+) -> rusqlite::Result<()> {
     let mut stmt =
         conn.prepare("SELECT date, visit FROM timepoints WHERE patient_key = ?1 ORDER BY date")?;
     let rows = stmt.query_map([key], |r| {
@@ -1072,6 +1139,101 @@ fn read_patient_edits(conn: &Connection, key: &str, edits: &mut Vec<Edit>) -> ru
             finding: Some(finding),
         });
     }
+    if v2 {
+        read_segmentation_edits(conn, key, edits)?;
+        read_signal_edits(conn, key, edits)?;
+    }
+    Ok(())
+}
+
+fn read_segmentation_edits(
+    conn: &Connection,
+    key: &str,
+    edits: &mut Vec<Edit>,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT lesion_id, date, series_instance_uid, mask, pixel_spacing_row_mm,
+         pixel_spacing_column_mm, slice_extent_mm_json FROM segmentations
+         WHERE patient_key = ?1 ORDER BY position",
+    )?;
+    let rows = stmt.query_map([key], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Vec<u8>>(3)?,
+            r.get::<_, Option<f64>>(4)?,
+            r.get::<_, Option<f64>>(5)?,
+            r.get::<_, Option<String>>(6)?,
+        ))
+    })?;
+    for row in rows {
+        let (lesion_id, date, series_uid, mask, row_mm, column_mm, extents) = row?;
+        let mask = Mask::from_bytes(&mask)
+            .map_err(|e| bad(format!("segmentation of {lesion_id} at {date}: {e}")))?;
+        let voxel_size = match (row_mm, column_mm, extents) {
+            (Some(r), Some(c), Some(json)) => Some(VoxelSize {
+                pixel_spacing_mm: [r, c],
+                slice_extent_mm: serde_json::from_str(&json)
+                    .map_err(|e| bad(format!("segmentation of {lesion_id}: slice extents: {e}")))?,
+            }),
+            _ => None,
+        };
+        edits.push(Edit::PutSegmentation(Segmentation {
+            lesion_id,
+            date: date_of(&date)?,
+            series_uid,
+            mask,
+            voxel_size,
+        }));
+    }
+    Ok(())
+}
+
+fn read_signal_edits(conn: &Connection, key: &str, edits: &mut Vec<Edit>) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT date, role, lesion_id, source, measurement_id, series_instance_uid, mean_si,
+         pixels FROM signal_rois WHERE patient_key = ?1 ORDER BY position",
+    )?;
+    let rows = stmt.query_map([key], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<i64>>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, f64>(6)?,
+            r.get::<_, i64>(7)?,
+        ))
+    })?;
+    for row in rows {
+        let (date, role, lesion_id, source, mid, series_uid, mean_si, pixels) = row?;
+        let date = date_of(&date)?;
+        let role = match role.as_str() {
+            "reference" => SignalRole::Reference,
+            _ => SignalRole::Lesion(lesion_id),
+        };
+        let source = match (source.as_str(), mid) {
+            ("measurement", Some(id)) => SignalSource::Measurement(MeasurementId(
+                u64::try_from(id).map_err(|_| bad(format!("bad id {id}")))?,
+            )),
+            ("segmentation", _) => SignalSource::Segmentation,
+            (other, _) => return Err(bad(format!("bad signal source {other:?}"))),
+        };
+        edits.push(Edit::SetSignal {
+            date,
+            role: role.clone(),
+            signal: Some(SignalRoi {
+                date,
+                role,
+                source,
+                series_uid,
+                mean_si,
+                pixels: usize::try_from(pixels).map_err(|_| bad(format!("bad pixels {pixels}")))?,
+            }),
+        });
+    }
     Ok(())
 }
 
@@ -1191,6 +1353,31 @@ pub fn edit_json(edit: &Edit) -> serde_json::Value {
         Edit::PutTimepoint(t) => json!({"kind": "put_timepoint", "date": t.date.to_string(),
             "visit": t.visit}),
         Edit::RemoveTimepoint(d) => json!({"kind": "remove_timepoint", "date": d.to_string()}),
+        Edit::SetSignal { date, role, signal } => {
+            let role_json = |r: &SignalRole| match r {
+                SignalRole::Lesion(id) => json!({"lesion": id}),
+                SignalRole::Reference => json!("reference"),
+            };
+            let signal = signal.as_ref().map(|s| {
+                json!({
+                    "source": match s.source {
+                        SignalSource::Measurement(id) => json!({"measurement": id.0}),
+                        SignalSource::Segmentation => json!("segmentation"),
+                    },
+                    "series_uid": s.series_uid,
+                    "mean_si": s.mean_si,
+                    "pixels": s.pixels,
+                })
+            });
+            json!({"kind": "set_signal", "date": date.to_string(), "role": role_json(role),
+                   "signal": signal})
+        }
+        // the mask itself is in the segmentations table; the audit keeps its size
+        Edit::PutSegmentation(g) => json!({"kind": "put_segmentation", "lesion_id": g.lesion_id,
+            "date": g.date.to_string(), "series_uid": g.series_uid, "voxels": g.mask.count(),
+            "volume_ml": g.volume_ml()}),
+        Edit::RemoveSegmentation { lesion_id, date } => json!({"kind": "remove_segmentation",
+            "lesion_id": lesion_id, "date": date.to_string()}),
         Edit::Batch(edits) => {
             json!({"kind": "batch", "edits": edits.iter().map(edit_json).collect::<Vec<_>>()})
         }

@@ -8,14 +8,29 @@
 pub const APPLICATION_ID: i64 = 0x4E41_4452;
 
 /// Migration `i` (0-based) brings a file from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub fn current_version() -> i64 {
     MIGRATIONS.len() as i64
 }
 
-/// Tables every version-1 file has (checked on open).
+/// Tables a file of `version` has (checked on open).
+pub fn tables_of(version: i64) -> Vec<&'static str> {
+    let mut tables = Vec::new();
+    if version >= 1 {
+        tables.extend_from_slice(V1_TABLES);
+    }
+    if version >= 2 {
+        tables.extend_from_slice(V2_TABLES);
+    }
+    tables
+}
+
+/// Tables added by version 2.
+pub const V2_TABLES: &[&str] = &["segmentations", "signal_rois"];
+
+/// Tables every version-1 file has.
 pub const V1_TABLES: &[&str] = &[
     "settings",
     "patients",
@@ -122,4 +137,37 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN
     SELECT RAISE(ABORT, 'the audit trail is append-only');
 END;
+"#;
+
+/// Version 2: 3-D segmentations (the mask as a BLOB in the segment module's
+/// own byte form) and T2 signal ROIs.
+const V2: &str = r#"
+CREATE TABLE segmentations (
+    patient_key TEXT NOT NULL,
+    lesion_id   TEXT NOT NULL,
+    date        TEXT NOT NULL,
+    position    INTEGER NOT NULL,
+    series_instance_uid TEXT NOT NULL,
+    mask        BLOB NOT NULL,
+    pixel_spacing_row_mm REAL,
+    pixel_spacing_column_mm REAL,
+    slice_extent_mm_json TEXT,
+    PRIMARY KEY (patient_key, lesion_id, date),
+    FOREIGN KEY (patient_key, lesion_id) REFERENCES lesions(patient_key, lesion_id) ON DELETE CASCADE,
+    FOREIGN KEY (patient_key, date) REFERENCES timepoints(patient_key, date) ON DELETE CASCADE
+);
+CREATE TABLE signal_rois (
+    patient_key TEXT NOT NULL REFERENCES patients(patient_key) ON DELETE CASCADE,
+    date        TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('lesion', 'reference')),
+    lesion_id   TEXT NOT NULL DEFAULT '',
+    position    INTEGER NOT NULL,
+    source      TEXT NOT NULL CHECK (source IN ('measurement', 'segmentation')),
+    measurement_id INTEGER,
+    series_instance_uid TEXT NOT NULL,
+    mean_si     REAL NOT NULL,
+    pixels      INTEGER NOT NULL,
+    PRIMARY KEY (patient_key, date, role, lesion_id),
+    FOREIGN KEY (patient_key, date) REFERENCES timepoints(patient_key, date) ON DELETE CASCADE
+);
 "#;

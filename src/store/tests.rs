@@ -139,6 +139,44 @@ fn rich_patient() -> Patient {
             finding: Some(Finding::Stated(LesionStatus::Present)),
         },
     ]);
+    // version 2: a segmentation of T1 and T2 signal ROIs (muscle reference
+    // from the ellipse #3, lesion from the segmentation)
+    let base = date("2024-01-08");
+    edits.push(Edit::PutSegmentation(crate::tracking::Segmentation {
+        lesion_id: "T1".into(),
+        date: base,
+        series_uid: "1.2.3".into(),
+        mask: crate::segment::Mask::from_fn([10, 32, 32], [2, 4, 4], [3, 10, 12], |[s, r, c]| {
+            (s + r + c) % 3 != 0
+        }),
+        voxel_size: Some(crate::segment::VoxelSize {
+            pixel_spacing_mm: [0.7, 0.8],
+            slice_extent_mm: vec![2.5; 10],
+        }),
+    }));
+    for (role, source) in [
+        (
+            crate::tracking::SignalRole::Reference,
+            crate::tracking::SignalSource::Measurement(MeasurementId(3)),
+        ),
+        (
+            crate::tracking::SignalRole::Lesion("T1".into()),
+            crate::tracking::SignalSource::Segmentation,
+        ),
+    ] {
+        edits.push(Edit::SetSignal {
+            date: base,
+            role: role.clone(),
+            signal: Some(crate::tracking::SignalRoi {
+                date: base,
+                role,
+                source,
+                series_uid: "1.2.3".into(),
+                mean_si: 412.25,
+                pixels: 321,
+            }),
+        });
+    }
     for e in edits {
         p.apply(e).unwrap();
     }
@@ -159,6 +197,8 @@ fn same_patient(a: &Patient, b: &Patient) {
     assert_eq!(a.lesions, b.lesions);
     assert_eq!(a.measurements, b.measurements);
     assert_eq!(a.observations, b.observations);
+    assert_eq!(a.segmentations, b.segmentations);
+    assert_eq!(a.signals, b.signals);
 }
 
 fn new_project(dir: &tempfile::TempDir) -> (PathBuf, Project) {
@@ -599,4 +639,75 @@ fn measurement_ids_are_not_reused_after_reopening() {
         .patient
         .clone();
     assert!(reopened.next_measurement_id().0 > id.0);
+}
+
+#[test]
+fn segmentations_and_signal_rois_round_trip_and_cascade() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut project) = new_project(&dir);
+    let mut p = rich_patient();
+    assert_eq!(p.segmentations.len(), 1);
+    assert_eq!(p.signals.len(), 2);
+    project.save_patient(&stored(&p), &[], "a").unwrap();
+    same_patient(&project.load().0.patients[0].patient, &p);
+    // removing the segmentation takes its signal with it
+    let edit = Edit::RemoveSegmentation {
+        lesion_id: "T1".into(),
+        date: date("2024-01-08"),
+    };
+    let notes = describe_edit(&p, &edit);
+    assert_eq!(notes[0].text, "segmentation deleted");
+    p.apply(edit).unwrap();
+    project.save_patient(&stored(&p), &[], "a").unwrap();
+    let loaded = project.load().0.patients[0].patient.clone();
+    same_patient(&loaded, &p);
+    assert_eq!(loaded.signals.len(), 1);
+}
+
+#[test]
+fn a_version_1_file_is_migrated_to_the_current_version_keeping_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.nadir");
+    {
+        // exactly what the first release wrote: migration 1 only
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "application_id", schema::APPLICATION_ID)
+            .unwrap();
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO patients VALUES ('P1', 'Subject 1', 1, 0);
+             INSERT INTO timepoints VALUES ('P1', '2024-01-08', NULL);
+             INSERT INTO lesions VALUES ('P1', 'T1', 0, 'target', 'liver', 0);
+             INSERT INTO observations (patient_key, lesion_id, date, position, kind, long_axis_mm)
+                 VALUES ('P1', 'T1', '2024-01-08', 0, 'entered', 42.5);",
+        )
+        .unwrap();
+    }
+    // read-only (the CLI) reads the old layout as it is, and leaves it
+    let before = std::fs::read(&path).unwrap();
+    let read = Project::open_read_only(&path).unwrap();
+    assert_eq!(read.contents.patients[0].patient.observations.len(), 1);
+    assert!(read.problems.is_empty(), "{:?}", read.problems);
+    drop(read);
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    // opening to write migrates
+    let opened = Project::open(&path).unwrap();
+    assert!(opened.problems.is_empty(), "{:?}", opened.problems);
+    assert_eq!(opened.project.version().unwrap(), current_version());
+    let p = &opened.contents.patients[0].patient;
+    assert_eq!(
+        p.finding("T1", date("2024-01-08")),
+        Some(&Finding::Entered {
+            long_axis_mm: Some(42.5),
+            short_axis_mm: None,
+            extra: ExtraValues::default()
+        })
+    );
+    assert!(p.segmentations.is_empty());
+    // and the new tables work
+    let mut project = opened.project;
+    project
+        .save_patient(&stored(&rich_patient()), &[], "a")
+        .unwrap();
 }

@@ -25,16 +25,25 @@ pub enum Tool {
     Ellipse,
     /// Freehand ROI.
     Freehand,
+    /// 3-D segmentation: click a seed (or drag a box) to grow the selected lesion's mask.
+    Segment,
+    /// Paint the selected lesion's mask on the slice.
+    Brush,
+    /// Erase from the selected lesion's mask on the slice.
+    Eraser,
 }
 
 impl Tool {
     /// Every tool, in tool-bar order.
-    pub const ALL: [Tool; 5] = [
+    pub const ALL: [Tool; 8] = [
         Tool::Navigate,
         Tool::Length,
         Tool::Bidirectional,
         Tool::Ellipse,
         Tool::Freehand,
+        Tool::Segment,
+        Tool::Brush,
+        Tool::Eraser,
     ];
 
     /// Tool-bar name.
@@ -45,6 +54,9 @@ impl Tool {
             Tool::Bidirectional => "Bidirectional",
             Tool::Ellipse => "Ellipse ROI",
             Tool::Freehand => "Freehand ROI",
+            Tool::Segment => "Segment",
+            Tool::Brush => "Brush",
+            Tool::Eraser => "Eraser",
         }
     }
 
@@ -56,6 +68,9 @@ impl Tool {
             Tool::Bidirectional => 'B',
             Tool::Ellipse => 'E',
             Tool::Freehand => 'D',
+            Tool::Segment => 'G',
+            Tool::Brush => 'P',
+            Tool::Eraser => 'X',
         }
     }
 
@@ -71,6 +86,13 @@ impl Tool {
             }
             Tool::Ellipse => "Drag a box around the region: area, mean, SD, min, max.",
             Tool::Freehand => "Draw the outline with the button held: area, mean, SD, min, max.",
+            Tool::Segment => {
+                "Click inside the selected lesion to grow its 3-D mask; drag a box first to keep the growth inside it."
+            }
+            Tool::Brush => {
+                "Paint the selected lesion's mask on this slice (radius in the lesion panel)."
+            }
+            Tool::Eraser => "Erase from the selected lesion's mask on this slice.",
         };
         format!(
             "{} ({})\n{what}\nEsc cancels, Del deletes the selection, Ctrl+Z undoes.",
@@ -349,7 +371,7 @@ fn drawn_shape(
 ) -> Option<Shape> {
     let extent = start.distance(current);
     match tool {
-        Tool::Navigate => None,
+        Tool::Navigate | Tool::Segment | Tool::Brush | Tool::Eraser => None,
         Tool::Length => (extent >= plane.min_extent).then_some(Shape::Length(Length {
             start,
             end: current,

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Edit, Finding, Patient, recist_diameters_mm};
+use super::{Edit, Finding, Patient, SignalRole, SignalSource, recist_diameters_mm};
 use crate::recist::{Date, LesionRecord};
 
 /// One readable change for the audit trail: which lesion (if any), at which
@@ -40,6 +40,20 @@ fn collect_dates(patient: &Patient, edit: &Edit, dates: &mut BTreeSet<Date>) {
                 .filter(|o| o.lesion_id == id)
                 .map(|o| o.date),
         );
+        dates.extend(
+            patient
+                .segmentations
+                .iter()
+                .filter(|g| g.lesion_id == id)
+                .map(|g| g.date),
+        );
+        dates.extend(
+            patient
+                .signals
+                .iter()
+                .filter(|s| s.role == SignalRole::Lesion(id.to_string()))
+                .map(|s| s.date),
+        );
     };
     match edit {
         Edit::AddMeasurement(m) => {
@@ -71,6 +85,12 @@ fn collect_dates(patient: &Patient, edit: &Edit, dates: &mut BTreeSet<Date>) {
         }
         Edit::RemoveTimepoint(date) => {
             dates.insert(*date);
+        }
+        Edit::SetSignal { date, .. } | Edit::RemoveSegmentation { date, .. } => {
+            dates.insert(*date);
+        }
+        Edit::PutSegmentation(g) => {
+            dates.insert(g.date);
         }
         Edit::Batch(edits) => {
             for edit in edits {
@@ -245,6 +265,53 @@ fn describe_into(state: &mut Patient, edit: &Edit, notes: &mut Vec<ChangeNote>) 
             lesion_id: None,
             date: Some(*date),
             text: "timepoint removed".into(),
+        }),
+        Edit::SetSignal { date, role, signal } => {
+            let (lesion_id, what) = match role {
+                SignalRole::Lesion(id) => (Some(id.clone()), "lesion T2 signal ROI"),
+                SignalRole::Reference => (None, "reference (muscle) T2 signal ROI"),
+            };
+            let text = match signal {
+                None => format!("{what} cleared"),
+                Some(s) => format!(
+                    "{what}: mean {:.1} over {} pixels ({})",
+                    s.mean_si,
+                    s.pixels,
+                    match s.source {
+                        SignalSource::Measurement(id) => format!("measurement #{}", id.0),
+                        SignalSource::Segmentation => "segmentation".to_string(),
+                    }
+                ),
+            };
+            notes.push(ChangeNote {
+                lesion_id,
+                date: Some(*date),
+                text,
+            });
+        }
+        Edit::PutSegmentation(g) => {
+            let before = state
+                .segmentations
+                .iter()
+                .find(|x| x.lesion_id == g.lesion_id && x.date == g.date)
+                .and_then(|x| x.volume_ml());
+            let after = g.volume_ml();
+            let ml = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |v| format!("{v:.2}"));
+            notes.push(ChangeNote {
+                lesion_id: Some(g.lesion_id.clone()),
+                date: Some(g.date),
+                text: format!(
+                    "segmentation volume {} → {} ml ({} voxels)",
+                    ml(before),
+                    ml(after),
+                    g.mask.count()
+                ),
+            });
+        }
+        Edit::RemoveSegmentation { lesion_id, date } => notes.push(ChangeNote {
+            lesion_id: Some(lesion_id.clone()),
+            date: Some(*date),
+            text: "segmentation deleted".into(),
         }),
     }
     // Later parts of a batch are described against the state they meet.

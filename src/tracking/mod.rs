@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::measure::{Measurement, Shape};
 use crate::recist::{Category, Date, LesionRecord, LesionStatus};
+use crate::segment::{Mask, VoxelSize};
 
 /// Identity of a stored measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -42,9 +43,18 @@ pub enum TrackingError {
         /// The category.
         category: Category,
     },
+    /// No segmentation of this lesion at that timepoint.
+    #[error("no segmentation of lesion {0} at that timepoint")]
+    NoSegmentation(String),
     /// A measurement that gives no diameter for a target.
     #[error("a target needs a length or bidirectional measurement, not an ROI")]
     NoDiameter,
+    /// A signal needs a region (ellipse or freehand), not a line.
+    #[error("T2 signal needs an ellipse or freehand region, not a line")]
+    NotARegion,
+    /// A signal whose own date or role differs from where it is set.
+    #[error("the signal's timepoint or role does not match where it is set")]
+    SignalMismatch,
 }
 
 /// One scan date of the patient.
@@ -122,6 +132,68 @@ pub struct StoredMeasurement {
     pub measurement: Measurement,
 }
 
+/// What a T2 signal ROI measures (`recist-1.1.md` §11).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SignalRole {
+    /// The lesion with this id.
+    Lesion(String),
+    /// The reference tissue (skeletal muscle) of the timepoint.
+    Reference,
+}
+
+/// The region a T2 signal was measured in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalSource {
+    /// An ellipse or freehand ROI measurement.
+    Measurement(MeasurementId),
+    /// The lesion's 3-D segmentation at the same timepoint (lesions only).
+    Segmentation,
+}
+
+/// A T2-weighted signal measurement at one timepoint: which region, on which
+/// series, and the mean signal intensity measured there when it was set (the
+/// session measures it on the images and re-measures it whenever the region
+/// changes, so exports work without the images).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalRoi {
+    /// Timepoint.
+    pub date: Date,
+    /// Lesion or reference.
+    pub role: SignalRole,
+    /// The region it was measured in.
+    pub source: SignalSource,
+    /// SeriesInstanceUID of the T2-weighted series.
+    pub series_uid: String,
+    /// Mean signal intensity (modality units) inside the region.
+    pub mean_si: f64,
+    /// Pixels averaged.
+    pub pixels: usize,
+}
+
+/// The 3-D segmentation of one lesion at one timepoint, on one series'
+/// voxel grid. It carries the voxel size, so its volume is a pure function
+/// of the entity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segmentation {
+    /// The lesion.
+    pub lesion_id: String,
+    /// The timepoint.
+    pub date: Date,
+    /// SeriesInstanceUID of the series the mask lies on.
+    pub series_uid: String,
+    /// The mask.
+    pub mask: Mask,
+    /// The voxel size of that series; `None` when its spacing is unknown.
+    pub voxel_size: Option<VoxelSize>,
+}
+
+impl Segmentation {
+    /// The volume in mL; `None` when the spacing is unknown.
+    pub fn volume_ml(&self) -> Option<f64> {
+        self.voxel_size.as_ref()?.volume_ml(&self.mask)
+    }
+}
+
 /// One change to a patient. Applying it returns its inverse.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Edit {
@@ -153,6 +225,24 @@ pub enum Edit {
     PutTimepoint(Timepoint),
     /// Delete a timepoint (only when nothing refers to it).
     RemoveTimepoint(Date),
+    /// Set (or with `None` clear) a T2 signal ROI of a timepoint.
+    SetSignal {
+        /// The timepoint.
+        date: Date,
+        /// Lesion or reference.
+        role: SignalRole,
+        /// The ROI and its mean.
+        signal: Option<SignalRoi>,
+    },
+    /// Set a lesion's segmentation at a timepoint (replacing the one there).
+    PutSegmentation(Segmentation),
+    /// Delete a lesion's segmentation at a timepoint.
+    RemoveSegmentation {
+        /// The lesion.
+        lesion_id: String,
+        /// The timepoint.
+        date: Date,
+    },
     /// Several edits as one step.
     Batch(Vec<Edit>),
 }
@@ -170,6 +260,10 @@ pub struct Patient {
     pub observations: Vec<Observation>,
     /// Measurements.
     pub measurements: Vec<StoredMeasurement>,
+    /// T2 signal ROIs (at most one per timepoint and role).
+    pub signals: Vec<SignalRoi>,
+    /// Segmentations (one per lesion per timepoint).
+    pub segmentations: Vec<Segmentation>,
     next_measurement: u64,
 }
 
@@ -199,6 +293,30 @@ impl Patient {
     /// Raises the measurement counter to at least `counter`.
     pub fn raise_measurement_counter(&mut self, counter: u64) {
         self.next_measurement = self.next_measurement.max(counter);
+    }
+
+    /// The T2 signal ROI of a role at a timepoint.
+    pub fn signal(&self, date: Date, role: &SignalRole) -> Option<&SignalRoi> {
+        self.signals
+            .iter()
+            .find(|s| s.date == date && &s.role == role)
+    }
+
+    /// The edits that clear the signal ROIs matching `which`, restoring
+    /// them on undo: the inverse half of a cascading removal.
+    fn take_signals(&mut self, which: impl Fn(&SignalRoi) -> bool) -> Vec<Edit> {
+        let (taken, kept): (Vec<SignalRoi>, Vec<SignalRoi>) = std::mem::take(&mut self.signals)
+            .into_iter()
+            .partition(|s| which(s));
+        self.signals = kept;
+        taken
+            .into_iter()
+            .map(|s| Edit::SetSignal {
+                date: s.date,
+                role: s.role.clone(),
+                signal: Some(s),
+            })
+            .collect()
     }
 
     /// The baseline date (earliest timepoint).
@@ -240,6 +358,13 @@ impl Patient {
             .iter()
             .find(|o| o.lesion_id == lesion_id && o.date == date)
             .map(|o| &o.finding)
+    }
+
+    /// The segmentation of a lesion at a date.
+    pub fn segmentation(&self, lesion_id: &str, date: Date) -> Option<&Segmentation> {
+        self.segmentations
+            .iter()
+            .find(|s| s.lesion_id == lesion_id && s.date == date)
     }
 
     /// The lesion a measurement is the finding of, if any.
@@ -296,6 +421,7 @@ impl Patient {
                     });
                 }
                 self.observations.retain(|o| o.finding != finding);
+                inverse.extend(self.take_signals(|s| s.source == SignalSource::Measurement(id)));
                 Ok(Edit::Batch(inverse))
             }
             Edit::SetShape { id, shape } => {
@@ -336,6 +462,14 @@ impl Patient {
                     });
                 }
                 self.observations.retain(|o| o.lesion_id != id);
+                let role = SignalRole::Lesion(id.clone());
+                let signals = self.take_signals(|s| s.role == role);
+                for seg in self.segmentations.iter().filter(|g| g.lesion_id == id) {
+                    inverse.push(Edit::PutSegmentation(seg.clone()));
+                }
+                self.segmentations.retain(|g| g.lesion_id != id);
+                // Signals after the masks they may be measured in.
+                inverse.extend(signals);
                 Ok(Edit::Batch(inverse))
             }
             Edit::SetObservation {
@@ -415,7 +549,108 @@ impl Patient {
                     });
                 }
                 self.observations.retain(|o| o.date != date);
+                let signals = self.take_signals(|s| s.date == date);
+                for seg in self.segmentations.iter().filter(|g| g.date == date) {
+                    inverse.push(Edit::PutSegmentation(seg.clone()));
+                }
+                self.segmentations.retain(|g| g.date != date);
+                // Signals after the masks they may be measured in.
+                inverse.extend(signals);
                 Ok(Edit::Batch(inverse))
+            }
+            Edit::SetSignal { date, role, signal } => {
+                if !self.timepoints.iter().any(|t| t.date == date) {
+                    return Err(TrackingError::NoTimepoint(date));
+                }
+                if let SignalRole::Lesion(id) = &role
+                    && self.lesion(id).is_none()
+                {
+                    return Err(TrackingError::NoLesion(id.clone()));
+                }
+                if let Some(signal) = &signal {
+                    match (signal.source, &role) {
+                        (SignalSource::Measurement(id), _) => {
+                            let m = self
+                                .measurement(id)
+                                .ok_or(TrackingError::NoMeasurement(id.0))?;
+                            if !matches!(
+                                m.measurement.shape,
+                                Shape::Ellipse(_) | Shape::Freehand(_)
+                            ) {
+                                return Err(TrackingError::NotARegion);
+                            }
+                        }
+                        (SignalSource::Segmentation, SignalRole::Lesion(id)) => {
+                            if !self
+                                .segmentations
+                                .iter()
+                                .any(|g| &g.lesion_id == id && g.date == date)
+                            {
+                                return Err(TrackingError::NoSegmentation(id.clone()));
+                            }
+                        }
+                        (SignalSource::Segmentation, SignalRole::Reference) => {
+                            return Err(TrackingError::NotARegion);
+                        }
+                    }
+                    if signal.date != date || signal.role != role {
+                        return Err(TrackingError::SignalMismatch);
+                    }
+                }
+                let before = self
+                    .signals
+                    .iter()
+                    .position(|s| s.date == date && s.role == role)
+                    .map(|at| self.signals.remove(at));
+                if let Some(signal) = signal {
+                    self.signals.push(signal);
+                }
+                Ok(Edit::SetSignal {
+                    date,
+                    role,
+                    signal: before,
+                })
+            }
+            Edit::PutSegmentation(segmentation) => {
+                if self.lesion(&segmentation.lesion_id).is_none() {
+                    return Err(TrackingError::NoLesion(segmentation.lesion_id));
+                }
+                if !self.timepoints.iter().any(|t| t.date == segmentation.date) {
+                    return Err(TrackingError::NoTimepoint(segmentation.date));
+                }
+                let (lesion_id, date) = (segmentation.lesion_id.clone(), segmentation.date);
+                match self
+                    .segmentations
+                    .iter_mut()
+                    .find(|g| g.lesion_id == lesion_id && g.date == date)
+                {
+                    Some(existing) => Ok(Edit::PutSegmentation(std::mem::replace(
+                        existing,
+                        segmentation,
+                    ))),
+                    None => {
+                        self.segmentations.push(segmentation);
+                        Ok(Edit::RemoveSegmentation { lesion_id, date })
+                    }
+                }
+            }
+            Edit::RemoveSegmentation { lesion_id, date } => {
+                let at = self
+                    .segmentations
+                    .iter()
+                    .position(|g| g.lesion_id == lesion_id && g.date == date)
+                    .ok_or_else(|| TrackingError::NoSegmentation(lesion_id.clone()))?;
+                let removed = self.segmentations.remove(at);
+                let role = SignalRole::Lesion(lesion_id);
+                let mut inverse = vec![Edit::PutSegmentation(removed)];
+                inverse.extend(self.take_signals(|s| {
+                    s.source == SignalSource::Segmentation && s.role == role && s.date == date
+                }));
+                Ok(if inverse.len() == 1 {
+                    inverse.remove(0)
+                } else {
+                    Edit::Batch(inverse)
+                })
             }
             Edit::Batch(edits) => {
                 let mut inverses = Vec::with_capacity(edits.len());
@@ -485,10 +720,11 @@ pub fn to_recist(patient: &Patient) -> (Vec<LesionRecord>, Vec<TrackingIssue>) {
             let Some(finding) = patient.finding(&lesion.id, timepoint.date) else {
                 continue;
             };
-            let extra = match finding {
+            let mut extra = match finding {
                 Finding::Entered { extra, .. } => *extra,
                 _ => ExtraValues::default(),
             };
+            signal_values(patient, lesion, timepoint.date, &mut extra, &mut issues);
             let (mut long_axis_mm, mut short_axis_mm, status) = match finding {
                 Finding::Stated(status) => (None, None, *status),
                 Finding::Entered {
@@ -537,13 +773,48 @@ pub fn to_recist(patient: &Patient) -> (Vec<LesionRecord>, Vec<TrackingIssue>) {
                 long_axis_mm,
                 short_axis_mm,
                 status,
-                volume_ml: extra.volume_ml,
+                volume_ml: patient
+                    .segmentation(&lesion.id, timepoint.date)
+                    .and_then(Segmentation::volume_ml)
+                    .or(extra.volume_ml),
                 t2_si: extra.t2_si,
                 t2_ref_si: extra.t2_ref_si,
             });
         }
     }
     (records, issues)
+}
+
+/// Fills `t2_si` and `t2_ref_si` from the timepoint's signal ROIs: measured
+/// ROIs replace imported values; the reference must be on the same series as
+/// the lesion ROI (§11), else the pair is left out with an issue.
+fn signal_values(
+    patient: &Patient,
+    lesion: &Lesion,
+    date: Date,
+    extra: &mut ExtraValues,
+    issues: &mut Vec<TrackingIssue>,
+) {
+    let Some(lesion_roi) = patient.signal(date, &SignalRole::Lesion(lesion.id.clone())) else {
+        return;
+    };
+    extra.t2_si = Some(lesion_roi.mean_si);
+    extra.t2_ref_si = None;
+    match patient.signal(date, &SignalRole::Reference) {
+        Some(reference) if reference.series_uid == lesion_roi.series_uid => {
+            extra.t2_ref_si = Some(reference.mean_si);
+        }
+        Some(_) => issues.push(TrackingIssue {
+            lesion_id: lesion.id.clone(),
+            date,
+            message: "T2 reference ROI is on another series than the lesion ROI; no ratio".into(),
+        }),
+        None => issues.push(TrackingIssue {
+            lesion_id: lesion.id.clone(),
+            date,
+            message: "T2 lesion ROI without a muscle reference ROI at this visit; no ratio".into(),
+        }),
+    }
 }
 
 fn default_status(category: Category) -> LesionStatus {
@@ -793,6 +1064,107 @@ mod tests {
         assert_eq!(r, Err(TrackingError::NoDiameter));
     }
 
+    fn segmentation(lesion_id: &str, d: &str, voxels: usize) -> Segmentation {
+        let mut mask = Mask::empty([4, 10, 10]);
+        mask.paint_slice(1, 0..voxels, 0..1, true, |_, _| true);
+        Segmentation {
+            lesion_id: lesion_id.into(),
+            date: date(d),
+            series_uid: "1".into(),
+            mask,
+            voxel_size: Some(VoxelSize {
+                pixel_spacing_mm: [1.0, 1.0],
+                slice_extent_mm: vec![5.0; 4],
+            }),
+        }
+    }
+
+    fn target(id: &str) -> Edit {
+        Edit::PutLesion(Lesion {
+            id: id.into(),
+            category: Category::Target,
+            organ: "liver".into(),
+            lymph_node: false,
+        })
+    }
+
+    #[test]
+    fn segmentation_edits_undo_exactly_and_follow_their_lesion() {
+        let mut p = patient();
+        p.apply(target("T1")).unwrap();
+        let start = p.clone();
+        let put = p
+            .apply(Edit::PutSegmentation(segmentation("T1", "2024-01-08", 4)))
+            .unwrap();
+        assert_eq!(
+            put,
+            Edit::RemoveSegmentation {
+                lesion_id: "T1".into(),
+                date: date("2024-01-08")
+            }
+        );
+        let after_first = p.clone();
+        let replace = p
+            .apply(Edit::PutSegmentation(segmentation("T1", "2024-01-08", 6)))
+            .unwrap();
+        assert_eq!(p.segmentations.len(), 1);
+        p.apply(replace).unwrap();
+        assert_eq!(p, after_first);
+        // deleting the lesion deletes its segmentation; undo restores both
+        let undo = p.apply(Edit::RemoveLesion("T1".into())).unwrap();
+        assert!(p.segmentations.is_empty());
+        p.apply(undo).unwrap();
+        assert_eq!(p.segmentations, after_first.segmentations);
+        p.apply(put).unwrap();
+        assert_eq!(p, start);
+        // no lesion, no segmentation
+        assert!(matches!(
+            p.apply(Edit::PutSegmentation(segmentation("T9", "2024-01-08", 1))),
+            Err(TrackingError::NoLesion(_))
+        ));
+    }
+
+    #[test]
+    fn to_recist_reports_the_segmented_volume() {
+        let mut p = patient();
+        p.apply(Edit::Batch(vec![
+            target("T1"),
+            Edit::SetObservation {
+                lesion_id: "T1".into(),
+                date: date("2024-01-08"),
+                finding: Some(Finding::Entered {
+                    long_axis_mm: Some(20.0),
+                    short_axis_mm: None,
+                    extra: ExtraValues {
+                        volume_ml: Some(9.0),
+                        ..Default::default()
+                    },
+                }),
+            },
+            Edit::SetObservation {
+                lesion_id: "T1".into(),
+                date: date("2024-03-04"),
+                finding: Some(Finding::Entered {
+                    long_axis_mm: Some(20.0),
+                    short_axis_mm: None,
+                    extra: ExtraValues {
+                        volume_ml: Some(9.0),
+                        ..Default::default()
+                    },
+                }),
+            },
+            Edit::PutSegmentation(segmentation("T1", "2024-01-08", 4)),
+        ]))
+        .unwrap();
+        let (records, _) = to_recist(&p);
+        // 4 voxels of 1 × 1 × 5 mm = 0.02 mL from the mask; the entered value elsewhere
+        assert_eq!(records[0].volume_ml, Some(0.02));
+        assert_eq!(records[1].volume_ml, Some(9.0));
+        let mut no_spacing = segmentation("T1", "2024-03-04", 2);
+        no_spacing.voxel_size = None;
+        assert_eq!(no_spacing.volume_ml(), None);
+    }
+
     #[test]
     fn lesion_ids_follow_the_category() {
         let p = patient();
@@ -800,5 +1172,216 @@ mod tests {
         assert_eq!(p.next_lesion_id(Category::Target, true), "N1");
         assert_eq!(p.next_lesion_id(Category::NonTarget, false), "NT1");
         assert_eq!(p.next_lesion_id(Category::New, false), "NL1");
+    }
+
+    fn roi_measurement(series: &str) -> Measurement {
+        let mut roi = length_mm(1.0);
+        roi.shape = Shape::Freehand(crate::measure::FreehandRoi {
+            points: vec![
+                Vec3::ZERO,
+                Vec3::new(1.0, 0.0, 0.0),
+                Vec3::new(0.0, 1.0, 0.0),
+            ],
+        });
+        roi.image.series_instance_uid = series.into();
+        roi
+    }
+
+    /// A patient with target T1 measured at both visits (entered diameters,
+    /// imported T2 values) and two ROI measurements on series "MR".
+    fn patient_with_rois() -> (Patient, MeasurementId, MeasurementId) {
+        let mut p = patient();
+        let lesion_roi = p.next_measurement_id();
+        let muscle_roi = p.next_measurement_id();
+        let mut edits = vec![
+            Edit::AddMeasurement(StoredMeasurement {
+                id: lesion_roi,
+                date: date("2024-01-08"),
+                measurement: roi_measurement("MR"),
+            }),
+            Edit::AddMeasurement(StoredMeasurement {
+                id: muscle_roi,
+                date: date("2024-01-08"),
+                measurement: roi_measurement("MR"),
+            }),
+            Edit::PutLesion(Lesion {
+                id: "T1".into(),
+                category: Category::Target,
+                organ: "abdominal wall".into(),
+                lymph_node: false,
+            }),
+        ];
+        for d in ["2024-01-08", "2024-03-04"] {
+            edits.push(Edit::SetObservation {
+                lesion_id: "T1".into(),
+                date: date(d),
+                finding: Some(Finding::Entered {
+                    long_axis_mm: Some(50.0),
+                    short_axis_mm: None,
+                    extra: ExtraValues {
+                        volume_ml: None,
+                        t2_si: Some(1.0),
+                        t2_ref_si: Some(1.0),
+                    },
+                }),
+            });
+        }
+        p.apply(Edit::Batch(edits)).unwrap();
+        (p, lesion_roi, muscle_roi)
+    }
+
+    fn signal(role: SignalRole, measurement: MeasurementId, series: &str, mean: f64) -> Edit {
+        Edit::SetSignal {
+            date: date("2024-01-08"),
+            role: role.clone(),
+            signal: Some(SignalRoi {
+                date: date("2024-01-08"),
+                role,
+                source: SignalSource::Measurement(measurement),
+                series_uid: series.into(),
+                mean_si: mean,
+                pixels: 40,
+            }),
+        }
+    }
+
+    #[test]
+    fn measured_signal_replaces_imported_values_in_the_records() {
+        let (mut p, lesion_roi, muscle_roi) = patient_with_rois();
+        p.apply(signal(
+            SignalRole::Lesion("T1".into()),
+            lesion_roi,
+            "MR",
+            700.0,
+        ))
+        .unwrap();
+        p.apply(signal(SignalRole::Reference, muscle_roi, "MR", 200.0))
+            .unwrap();
+        let (records, issues) = to_recist(&p);
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(
+            (records[0].t2_si, records[0].t2_ref_si),
+            (Some(700.0), Some(200.0))
+        );
+        // The other visit keeps its imported values.
+        assert_eq!(
+            (records[1].t2_si, records[1].t2_ref_si),
+            (Some(1.0), Some(1.0))
+        );
+    }
+
+    #[test]
+    fn a_reference_on_another_series_gives_no_ratio() {
+        let (mut p, lesion_roi, muscle_roi) = patient_with_rois();
+        p.apply(signal(
+            SignalRole::Lesion("T1".into()),
+            lesion_roi,
+            "MR",
+            700.0,
+        ))
+        .unwrap();
+        p.apply(signal(SignalRole::Reference, muscle_roi, "OTHER", 200.0))
+            .unwrap();
+        let (records, issues) = to_recist(&p);
+        assert_eq!(
+            (records[0].t2_si, records[0].t2_ref_si),
+            (Some(700.0), None)
+        );
+        assert_eq!(issues.len(), 1);
+        assert!(issues[0].message.contains("another series"));
+    }
+
+    #[test]
+    fn a_lesion_roi_without_reference_is_reported() {
+        let (mut p, lesion_roi, _) = patient_with_rois();
+        p.apply(signal(
+            SignalRole::Lesion("T1".into()),
+            lesion_roi,
+            "MR",
+            700.0,
+        ))
+        .unwrap();
+        let (records, issues) = to_recist(&p);
+        assert_eq!(records[0].t2_ref_si, None);
+        assert!(issues[0].message.contains("without a muscle reference"));
+    }
+
+    #[test]
+    fn a_signal_needs_a_region_a_lesion_and_a_timepoint() {
+        let (mut p, lesion_roi, _) = patient_with_rois();
+        let line = p.next_measurement_id();
+        p.apply(Edit::AddMeasurement(StoredMeasurement {
+            id: line,
+            date: date("2024-01-08"),
+            measurement: length_mm(3.0),
+        }))
+        .unwrap();
+        assert_eq!(
+            p.apply(signal(SignalRole::Reference, line, "MR", 1.0)),
+            Err(TrackingError::NotARegion)
+        );
+        assert_eq!(
+            p.apply(signal(
+                SignalRole::Lesion("T9".into()),
+                lesion_roi,
+                "MR",
+                1.0
+            )),
+            Err(TrackingError::NoLesion("T9".into()))
+        );
+        let mut wrong_date = signal(SignalRole::Reference, lesion_roi, "MR", 1.0);
+        if let Edit::SetSignal { date: d, .. } = &mut wrong_date {
+            *d = date("2024-03-04");
+        }
+        assert_eq!(p.apply(wrong_date), Err(TrackingError::SignalMismatch));
+    }
+
+    #[test]
+    fn removing_what_a_signal_uses_removes_it_and_undo_restores_it() {
+        for removal in [
+            Edit::RemoveMeasurement(MeasurementId(1)),
+            Edit::RemoveLesion("T1".into()),
+            Edit::RemoveTimepoint(date("2024-01-08")),
+        ] {
+            let (mut p, lesion_roi, muscle_roi) = patient_with_rois();
+            assert_eq!(lesion_roi, MeasurementId(1));
+            p.apply(signal(
+                SignalRole::Lesion("T1".into()),
+                lesion_roi,
+                "MR",
+                700.0,
+            ))
+            .unwrap();
+            p.apply(signal(SignalRole::Reference, muscle_roi, "MR", 200.0))
+                .unwrap();
+            let before = p.clone();
+            let inverse = p.apply(removal.clone()).unwrap();
+            assert!(
+                p.signal(date("2024-01-08"), &SignalRole::Lesion("T1".into()))
+                    .is_none(),
+                "{removal:?}"
+            );
+            p.apply(inverse).unwrap();
+            let mut restored = p.signals.clone();
+            let mut expected = before.signals.clone();
+            restored.sort_by(|a, b| a.role.cmp(&b.role));
+            expected.sort_by(|a, b| a.role.cmp(&b.role));
+            assert_eq!(restored, expected, "{removal:?}");
+        }
+    }
+
+    #[test]
+    fn setting_a_signal_undoes_to_the_previous_one() {
+        let (mut p, lesion_roi, _) = patient_with_rois();
+        let role = SignalRole::Lesion("T1".into());
+        p.apply(signal(role.clone(), lesion_roi, "MR", 700.0))
+            .unwrap();
+        let undo = p
+            .apply(signal(role.clone(), lesion_roi, "MR", 650.0))
+            .unwrap();
+        assert_eq!(p.signal(date("2024-01-08"), &role).unwrap().mean_si, 650.0);
+        p.apply(undo).unwrap();
+        assert_eq!(p.signal(date("2024-01-08"), &role).unwrap().mean_si, 700.0);
+        assert_eq!(p.signals.len(), 1);
     }
 }

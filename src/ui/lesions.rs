@@ -113,6 +113,7 @@ pub fn lesions_ui(
         return;
     };
     measurement_ui(ui, workspace, patient, form, commands);
+    super::signal::assign_signal_ui(ui, workspace, patient, commands);
     ui.add_space(6.0);
     ui.heading("Lesions");
     if patient.lesions.is_empty() {
@@ -376,10 +377,10 @@ fn lesion_table_ui(
                     lesion.organ.clone()
                 });
                 for t in &patient.timepoints {
-                    ui.label(finding_text(
-                        patient,
-                        lesion,
-                        patient.finding(&lesion.id, t.date),
+                    ui.label(format!(
+                        "{}{}",
+                        finding_text(patient, lesion, patient.finding(&lesion.id, t.date)),
+                        super::segmentation::volume_cell(workspace, &lesion.id, t.date)
                     ));
                 }
                 let warnings = lesion_warnings(workspace, &lesion.id);
@@ -457,6 +458,7 @@ fn lesion_detail_ui(
             return;
         };
         finding_buttons_ui(ui, patient, lesion, date, commands);
+        super::segmentation::segmentation_panel_ui(ui, workspace, patient, lesion, date, commands);
     });
 }
 

@@ -6,6 +6,8 @@ pub mod cohort;
 pub mod lesions;
 pub mod project;
 pub mod response;
+pub mod segmentation;
+pub mod signal;
 pub mod style;
 pub mod viewport;
 
@@ -39,6 +41,7 @@ pub fn workstation_ui(
     state: &mut UiState,
 ) -> Vec<Command> {
     let mut commands = Vec::new();
+    style::ensure_fonts(ui.ctx());
     keyboard_ui(ui, workspace, &mut commands);
     egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, workspace, state, &mut commands));
     if workspace.central == Central::Cohort {
@@ -66,6 +69,8 @@ pub fn workstation_ui(
                     project::signoff_ui(ui, workspace, &mut commands);
                     ui.add_space(8.0);
                     response::response_ui(ui, workspace, &mut commands);
+                    ui.add_space(8.0);
+                    signal::signal_ui(ui, workspace, &mut commands);
                 });
             });
     }
@@ -634,10 +639,11 @@ fn browser_ui(
                                     ui.selectable_label(
                                         shown,
                                         format!(
-                                            "{}  {}\n{} slices",
+                                            "{}  {}\n{} slices{}",
                                             v.meta.modality,
                                             description,
-                                            v.slices()
+                                            v.slices(),
+                                            signal::t2_tag(workspace, i)
                                         ),
                                     )
                                 })
@@ -648,6 +654,7 @@ fn browser_ui(
                                     series: i,
                                 });
                             }
+                            signal::t2_override_menu(&response, workspace, i, commands);
                         }
                     });
             }

@@ -106,6 +106,7 @@ pub fn response_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<
     ui.label(
         RichText::new(workspace.blind_text(&result.best_overall_response_explanation)).small(),
     );
+    super::segmentation::volumetric_ui(ui, workspace);
     let mut options: AssessOptions = workspace.assess_options;
     ui.horizontal(|ui| {
         let mut changed = ui

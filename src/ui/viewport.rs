@@ -179,6 +179,7 @@ pub fn pane_ui(
     if workspace.layout == Layout::Reformats {
         reference_lines_ui(&painter, entry, p.plane, &map);
     }
+    super::segmentation::mask_overlay_ui(&painter, workspace, pane, &map);
     measurements_ui(&painter, workspace, pane, entry, &map);
     overlay_ui(ui, image_area, workspace, pane, entry, &map);
     if workspace.active_pane == pane && workspace.layout != Layout::Single {
@@ -259,7 +260,28 @@ fn input_ui(
             egui::CursorIcon::Move
         });
     }
-    if response.clicked() {
+    if response.clicked() && workspace.tools.active.segments() {
+        // a click of Segment seeds; of Brush / Eraser, paints one dab
+        if let (Some(at), Some(plane)) = (
+            response
+                .interact_pointer_pos()
+                .and_then(|p| point_at(entry, map, p)),
+            workspace.plane_context(pane, f64::from(4.0 / map.points_per_unit)),
+        ) {
+            commands.push(Command::Pointer {
+                pane,
+                event: PointerEvent::Press {
+                    at,
+                    plane,
+                    hit: None,
+                },
+            });
+            commands.push(Command::Pointer {
+                pane,
+                event: PointerEvent::Release(at),
+            });
+        }
+    } else if response.clicked() {
         let hit = response.interact_pointer_pos().and_then(hit_at);
         commands.push(Command::SelectMeasurement(hit.map(|h| h.id)));
     }

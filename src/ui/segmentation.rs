@@ -1,0 +1,177 @@
+//! Segmentation in the workstation: masks outlined and lightly filled on
+//! every pane of their series, the lesion panel's volume and mask actions,
+//! and the exploratory volumetric response beside RECIST.
+
+use egui::{Color32, Rect, RichText, Stroke};
+
+use super::viewport::ScreenMap;
+use crate::recist::{Category, Date};
+use crate::segment::{fill_runs, mask_stats, outline};
+use crate::session::segmentation::{VOLUME_PD_PCT, VOLUME_PR_PCT, volumetric_rows};
+use crate::session::{Command, Workspace};
+use crate::tracking::{Lesion, Patient};
+
+fn mask_colour(category: Option<Category>, selected: bool) -> Color32 {
+    let base = match category {
+        Some(Category::Target) | None => Color32::from_rgb(90, 220, 140),
+        Some(Category::NonTarget) => Color32::from_rgb(190, 160, 240),
+        Some(Category::New) => Color32::from_rgb(245, 130, 120),
+    };
+    if selected {
+        base
+    } else {
+        base.gamma_multiply(0.7)
+    }
+}
+
+/// Draws the masks of the pane's series: a light fill and the outline.
+pub fn mask_overlay_ui(
+    painter: &egui::Painter,
+    workspace: &Workspace,
+    pane: usize,
+    map: &ScreenMap,
+) {
+    let Some(patient) = workspace.current_patient() else {
+        return;
+    };
+    let frame = map.frame;
+    for (lesion_id, mask) in workspace.pane_masks(pane) {
+        let selected = workspace.selected_lesion.as_deref() == Some(lesion_id.as_str());
+        let colour = mask_colour(patient.lesion(&lesion_id).map(|l| l.category), selected);
+        let fill = colour.gamma_multiply(if selected { 0.28 } else { 0.18 });
+        for [v, first, last] in fill_runs(mask, &frame) {
+            let a = map.screen_from_plane(first - 0.5, v - 0.5);
+            let b = map.screen_from_plane(last + 0.5, v + 0.5);
+            painter.rect_filled(Rect::from_two_pos(a, b), 0.0, fill);
+        }
+        let stroke = Stroke::new(if selected { 1.6 } else { 1.1 }, colour);
+        for [p, q] in outline(mask, &frame) {
+            painter.line_segment(
+                [
+                    map.screen_from_plane(p.0, p.1),
+                    map.screen_from_plane(q.0, q.1),
+                ],
+                stroke,
+            );
+        }
+    }
+}
+
+/// Volume text of a lesion at a date for the lesion table (`""` without one).
+pub fn volume_cell(workspace: &Workspace, lesion_id: &str, date: Date) -> String {
+    match workspace.segmentation_of(lesion_id, date) {
+        Some(s) => match s.volume_ml() {
+            Some(v) => format!(" · {v:.2} mL"),
+            None => " · mask (no spacing)".into(),
+        },
+        None => String::new(),
+    }
+}
+
+/// The lesion panel's segmentation part for the selected lesion at `date`:
+/// volume and statistics, brush radius, interpolate / propose / delete.
+pub fn segmentation_panel_ui(
+    ui: &mut egui::Ui,
+    workspace: &Workspace,
+    patient: &Patient,
+    lesion: &Lesion,
+    date: Date,
+    commands: &mut Vec<Command>,
+) {
+    ui.separator();
+    let segmentation = patient.segmentation(&lesion.id, date);
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("3-D mask").strong());
+        match segmentation {
+            None => {
+                ui.label(
+                    RichText::new("none — Segment (G): click inside the lesion")
+                        .weak()
+                        .small(),
+                );
+            }
+            Some(s) => {
+                let volume = match s.volume_ml() {
+                    Some(v) => format!("{v:.2} mL"),
+                    None => "volume unknown (no spacing)".into(),
+                };
+                ui.label(RichText::new(volume).strong());
+                let entry = workspace.series.iter().find(|e| e.uid() == s.series_uid);
+                if let Some(stats) = entry.and_then(|e| mask_stats(e.volume(), &s.mask).ok()) {
+                    ui.label(format!(
+                        "{} voxels · mean {:.0} · SD {:.0} · {:.0}…{:.0}",
+                        stats.voxels, stats.mean, stats.sd, stats.min, stats.max
+                    ));
+                }
+            }
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        let mut radius = workspace.segment.brush_radius_mm;
+        let label = ui.label("Brush mm");
+        if ui
+            .add(egui::DragValue::new(&mut radius).range(0.5..=50.0).speed(0.1))
+            .labelled_by(label.id)
+            .changed()
+        {
+            commands.push(Command::SetBrushRadius(radius));
+        }
+        let has = segmentation.is_some();
+        if ui
+            .add_enabled(has, egui::Button::new("Propose diameters"))
+            .on_hover_text(
+                "Long axis on the axial slice where it is longest, short axis perpendicular; attached to this lesion (one undo step), handles editable",
+            )
+            .clicked()
+        {
+            commands.push(Command::ProposeDiameters);
+        }
+        if ui
+            .add_enabled(has, egui::Button::new("Interpolate"))
+            .on_hover_text("Fill the slices between painted slices (shape-based)")
+            .clicked()
+        {
+            commands.push(Command::InterpolateSegmentation);
+        }
+        if ui
+            .add_enabled(has, egui::Button::new("Delete mask"))
+            .clicked()
+        {
+            commands.push(Command::DeleteSegmentation);
+        }
+    });
+}
+
+/// The exploratory volumetric response beside RECIST.
+pub fn volumetric_ui(ui: &mut egui::Ui, workspace: &Workspace) {
+    let Some(result) = &workspace.assessment.result else {
+        return;
+    };
+    let rows = volumetric_rows(result);
+    if rows.iter().all(|r| r.volume_ml.is_none()) {
+        return;
+    }
+    ui.add_space(4.0);
+    ui.label(RichText::new("Volumetric (exploratory, not RECIST)").strong())
+        .on_hover_text(format!(
+            "Sum of target volumes (only when every target has one). Derived thresholds (recist-1.1.md §10): PR ≤ {VOLUME_PR_PCT:.0} % vs baseline, PD ≥ +{VOLUME_PD_PCT:.0} % vs nadir."
+        ));
+    let pct = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:+.1}"));
+    egui::Grid::new("volumetric_table")
+        .striped(true)
+        .num_columns(5)
+        .show(ui, |ui| {
+            for h in ["Visit", "Volume mL", "vs BL %", "vs nadir %", "Vol."] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            for r in rows {
+                ui.label(&r.visit);
+                ui.label(r.volume_ml.map_or("—".into(), |v| format!("{v:.2}")));
+                ui.label(pct(r.vs_baseline_pct));
+                ui.label(pct(r.vs_nadir_pct));
+                ui.label(r.category);
+                ui.end_row();
+            }
+        });
+}

@@ -1,0 +1,210 @@
+//! Segmentation at the session level, without egui: the Segment, Brush and
+//! Eraser gestures, interpolation, deletion and "propose diameters", each
+//! one undo step, and the volume reaching the lesion table.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use nadir::measure::Shape;
+use nadir::recist::{Category, Date};
+use nadir::session::{Command, PointerEvent, Workspace};
+use nadir::tools::Tool;
+use nadir::tracking::{Edit, Finding, Lesion};
+
+fn workspace() -> Workspace {
+    let mut ws = Workspace::default();
+    ws.add_series(support::series(
+        "ct-bl",
+        "20240108",
+        "for-1",
+        64,
+        [0.5, 0.5],
+        0.0,
+        10,
+    ));
+    ws
+}
+
+fn baseline() -> Date {
+    Date::parse_iso("2024-01-08").unwrap()
+}
+
+fn add_lesion(ws: &mut Workspace, id: &str) {
+    ws.edit(Edit::PutLesion(Lesion {
+        id: id.into(),
+        category: Category::Target,
+        organ: "liver".into(),
+        lymph_node: false,
+    }));
+    ws.apply(Command::SelectLesion(id.into()));
+}
+
+/// A gesture with the active tool on pane 0 through plane pixels `points`.
+fn gesture(ws: &mut Workspace, points: &[(f64, f64)]) {
+    let plane = ws.plane_context(0, 0.5).unwrap();
+    let at: Vec<_> = points
+        .iter()
+        .map(|(u, v)| ws.point_on_pane(0, *u, *v).unwrap())
+        .collect();
+    ws.apply(Command::Pointer {
+        pane: 0,
+        event: PointerEvent::Press {
+            at: at[0],
+            plane,
+            hit: None,
+        },
+    });
+    for p in &at[1..] {
+        ws.apply(Command::Pointer {
+            pane: 0,
+            event: PointerEvent::Drag(*p),
+        });
+    }
+    ws.apply(Command::Pointer {
+        pane: 0,
+        event: PointerEvent::Release(*at.last().unwrap()),
+    });
+}
+
+/// The disc of the support series: pixels with (r − 32)² + (c − 32)² < (64/6)².
+fn disc_pixels() -> usize {
+    let mut n = 0;
+    for r in 0..64 {
+        for c in 0..64 {
+            let (dr, dc) = (r as f64 - 32.0, c as f64 - 32.0);
+            if dr * dr + dc * dc < (64.0f64 / 6.0).powi(2) {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn segmenting_needs_a_selected_lesion() {
+    let mut ws = workspace();
+    ws.apply(Command::SelectTool(Tool::Segment));
+    gesture(&mut ws, &[(32.0, 32.0)]);
+    assert!(ws.current_patient().unwrap().segmentations.is_empty());
+    assert!(ws.messages.last().unwrap().contains("Select a lesion"));
+    assert!(!ws.history.can_undo());
+}
+
+#[test]
+fn a_seed_click_grows_the_lesion_and_undo_redo_are_exact() {
+    let mut ws = workspace();
+    add_lesion(&mut ws, "T1");
+    ws.apply(Command::SelectTool(Tool::Segment));
+    gesture(&mut ws, &[(32.0, 32.0)]);
+    let seg = ws.segmentation_of("T1", baseline()).unwrap().clone();
+    // the disc (a cylinder through the stack) on the slices within twice
+    // its radius (5.3 mm) of the seed slice: 3 each side of slice 5
+    assert_eq!(seg.mask.slices(), (2..=8).collect::<Vec<_>>());
+    assert_eq!(seg.mask.count(), disc_pixels() * 7);
+    assert!(ws.messages.last().unwrap().contains("search limit"));
+    let expected_ml = (disc_pixels() * 7) as f64 * 0.25 * 5.0 / 1000.0;
+    assert!((seg.volume_ml().unwrap() - expected_ml).abs() < 1e-9);
+    // the lesion table carries the volume
+    ws.apply(Command::SetFinding {
+        lesion_id: "T1".into(),
+        date: baseline(),
+        finding: Some(Finding::Entered {
+            long_axis_mm: Some(10.0),
+            short_axis_mm: None,
+            extra: Default::default(),
+        }),
+    });
+    let csv = ws.lesion_table_csv().unwrap();
+    assert!(csv.contains(&format!("{expected_ml}")), "{csv}");
+    ws.apply(Command::Undo); // the finding
+    ws.apply(Command::Undo); // the growth
+    assert!(ws.segmentation_of("T1", baseline()).is_none());
+    ws.apply(Command::Redo);
+    assert_eq!(ws.segmentation_of("T1", baseline()), Some(&seg));
+}
+
+#[test]
+fn brush_and_eraser_strokes_are_one_undo_step_each() {
+    let mut ws = workspace();
+    add_lesion(&mut ws, "T1");
+    ws.apply(Command::SetBrushRadius(2.0));
+    ws.apply(Command::SelectTool(Tool::Brush));
+    gesture(&mut ws, &[(5.0, 5.0), (10.0, 5.0), (15.0, 5.0)]);
+    let painted = ws.segmentation_of("T1", baseline()).unwrap().clone();
+    let slice = ws.series[0]
+        .view
+        .index_of(nadir::volume::plane::Plane::Native);
+    assert_eq!(painted.mask.slices(), vec![slice]);
+    // a 4 mm wide stroke from column 5 to 15 (0.5 mm pixels): columns 1..=19
+    assert!(painted.mask.contains([slice, 5, 1]) && painted.mask.contains([slice, 5, 19]));
+    assert!(!painted.mask.contains([slice, 5, 20]) && !painted.mask.contains([slice, 10, 10]));
+    ws.apply(Command::SelectTool(Tool::Eraser));
+    gesture(&mut ws, &[(10.0, 5.0)]);
+    let erased = ws.segmentation_of("T1", baseline()).unwrap().clone();
+    assert!(!erased.mask.contains([slice, 5, 10]) && erased.mask.contains([slice, 5, 2]));
+    ws.apply(Command::Undo);
+    assert_eq!(ws.segmentation_of("T1", baseline()), Some(&painted));
+    ws.apply(Command::Undo);
+    assert!(ws.segmentation_of("T1", baseline()).is_none());
+}
+
+#[test]
+fn interpolation_fills_the_slices_between_two_painted_ones() {
+    let mut ws = workspace();
+    add_lesion(&mut ws, "T1");
+    ws.apply(Command::SetBrushRadius(3.0));
+    ws.apply(Command::SelectTool(Tool::Brush));
+    ws.apply(Command::SetSlice { pane: 0, index: 2 });
+    gesture(&mut ws, &[(32.0, 32.0)]);
+    ws.apply(Command::SetSlice { pane: 0, index: 6 });
+    gesture(&mut ws, &[(32.0, 32.0)]);
+    ws.apply(Command::InterpolateSegmentation);
+    let seg = ws.segmentation_of("T1", baseline()).unwrap();
+    assert_eq!(seg.mask.slices(), vec![2, 3, 4, 5, 6]);
+    ws.apply(Command::Undo);
+    assert_eq!(
+        ws.segmentation_of("T1", baseline()).unwrap().mask.slices(),
+        vec![2, 6]
+    );
+    ws.apply(Command::Redo);
+    ws.apply(Command::DeleteSegmentation);
+    assert!(ws.segmentation_of("T1", baseline()).is_none());
+    ws.apply(Command::Undo);
+    assert!(ws.segmentation_of("T1", baseline()).is_some());
+}
+
+#[test]
+fn proposed_diameters_measure_the_mask_and_attach_to_the_lesion() {
+    let mut ws = workspace();
+    add_lesion(&mut ws, "T1");
+    ws.apply(Command::SelectTool(Tool::Segment));
+    gesture(&mut ws, &[(32.0, 32.0)]);
+    ws.apply(Command::ProposeDiameters);
+    let patient = ws.current_patient().unwrap();
+    let Some(Finding::Measured(id)) = patient.finding("T1", baseline()) else {
+        panic!("no measured finding: {:?}", ws.messages);
+    };
+    let m = patient.measurement(*id).unwrap();
+    let Shape::Bidirectional(b) = &m.measurement.shape else {
+        panic!("not bidirectional");
+    };
+    // the disc's diameter is 2 · 64/6 pixels of 0.5 mm = 10.67 mm: both axes within a pixel
+    let diameter = 64.0 / 6.0;
+    assert!(
+        (b.long_length() - diameter).abs() <= 0.5,
+        "{}",
+        b.long_length()
+    );
+    assert!(
+        (b.short_length() - diameter).abs() <= 0.5,
+        "{}",
+        b.short_length()
+    );
+    assert_eq!(ws.tools.selected, Some(*id));
+    // one undo step removes measurement and finding together
+    ws.apply(Command::Undo);
+    let patient = ws.current_patient().unwrap();
+    assert!(patient.finding("T1", baseline()).is_none());
+    assert!(patient.measurements.is_empty());
+    assert!(ws.segmentation_of("T1", baseline()).is_some());
+}
