@@ -263,9 +263,7 @@ pub fn audit_window_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut 
                                 _ => String::new(),
                             };
                             ui.label(at);
-                            // the UI font has no arrow glyph
-                            let what =
-                                format!("{}: {}", row.action, row.description).replace('→', "->");
+                            let what = format!("{}: {}", row.action, row.description);
                             let label = ui.label(workspace.blind_text(&what));
                             if let Some(json) = &row.edit_json {
                                 label.on_hover_text(workspace.blind_text(json));
