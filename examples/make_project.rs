@@ -43,6 +43,10 @@ fn main() {
     ws.apply(Command::ImportLesionTable(PathBuf::from(lesions)));
     // a reader's corrections at W8, then the baseline is signed off
     let w8 = Date::parse_iso("2024-03-04").unwrap();
+    let extra = match ws.current_patient().and_then(|p| p.finding("T2", w8)) {
+        Some(Finding::Entered { extra, .. }) => *extra,
+        _ => Default::default(),
+    };
     for mm in [36.0, 35.5] {
         ws.apply(Command::SetFinding {
             lesion_id: "T2".into(),
@@ -50,7 +54,7 @@ fn main() {
             finding: Some(Finding::Entered {
                 long_axis_mm: Some(mm),
                 short_axis_mm: Some(27.0),
-                extra: Default::default(),
+                extra,
             }),
         });
     }
