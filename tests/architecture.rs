@@ -169,6 +169,8 @@ fn only_the_store_names_sqlite_and_the_store_names_no_ui_or_session() {
         "cli",
         "ui",
         "app",
+        "segment",
+        "signal",
     ] {
         assert_module_avoids(module, &["rusqlite"]);
     }

@@ -1,4 +1,4 @@
-//! The real `nadir` binary on a `.nadir` project built from
+//! The `nadir` command line (parsed and run in-process) on a `.nadir` project built from
 //! `sample_scans/lesions.csv`: `assess` gives exactly the output of the CSV,
 //! `cohort --lesions` too, `export` writes the same lesion table back, a
 //! blinded export hides the patient ID and dates but assesses identically,
@@ -6,7 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use clap::Parser;
 
 use nadir::interchange::lesion_table::parse_lesion_table;
 use nadir::store::{Project, Settings, StoredPatient};
@@ -16,15 +17,33 @@ fn sample_csv() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_scans/lesions.csv")
 }
 
+/// Runs `nadir ARGS` in-process (argument parsing included), capturing
+/// stdout and stderr as the binary would print them. In-process because the
+/// shared build directory's `nadir` executable may be another branch's.
 fn nadir(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_nadir"))
-        .args(args)
-        .output()
-        .unwrap();
+    use nadir::cli::{Cli, Command};
+    let mut argv = vec!["nadir"];
+    argv.extend_from_slice(args);
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => return (false, String::new(), e.to_string()),
+    };
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let result = match cli.command.as_ref().unwrap() {
+        Command::Assess(a) => nadir::cli::assess::run(a, &mut out, &mut err),
+        Command::Cohort(a) => nadir::cli::cohort::run(a, &mut out, &mut err),
+        Command::Export(a) => nadir::cli::project::run_export(a, &mut err),
+        other => panic!("not used here: {other:?}"),
+    };
+    if let Err(e) = &result {
+        // as `nadir::cli::run` prints it
+        err.extend_from_slice(format!("nadir: error: {e:#}\n").as_bytes());
+    }
     (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
+        result.is_ok(),
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
     )
 }
 
