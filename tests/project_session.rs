@@ -321,3 +321,42 @@ fn a_corrupt_project_is_a_clear_error() {
         "{e}"
     );
 }
+
+#[test]
+fn segmentations_are_autosaved_audited_and_refused_on_a_locked_timepoint() {
+    use nadir::segment::{Mask, VoxelSize};
+    use nadir::tracking::{Edit, Segmentation};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seg.nadir");
+    let mut ws = workspace();
+    ws.apply(Command::NewProject(path.clone()));
+    track(&mut ws);
+    let segmentation = |d: &str| Segmentation {
+        lesion_id: "T1".into(),
+        date: date(d),
+        series_uid: "ct-bl".into(),
+        mask: Mask::from_fn([4, 32, 32], [1, 8, 8], [2, 6, 6], |_| true),
+        voxel_size: Some(VoxelSize {
+            pixel_spacing_mm: [0.5, 0.5],
+            slice_extent_mm: vec![5.0; 4],
+        }),
+    };
+    ws.edit(Edit::PutSegmentation(segmentation("2024-01-08")));
+    ws.apply(Command::SetLock {
+        date: date("2024-03-04"),
+        locked: true,
+    });
+    ws.edit(Edit::PutSegmentation(segmentation("2024-03-04")));
+    assert!(ws.messages.last().unwrap().contains("signed off"));
+    flush(&mut ws);
+    let opened = Project::open(&path).unwrap();
+    let p = &opened.contents.patients[0].patient;
+    assert_eq!(p.segmentations, vec![segmentation("2024-01-08")]);
+    let audit = opened.project.audit(Some("P-TEST"), Some("T1")).unwrap();
+    let last = audit.iter().rfind(|a| a.action == "edit").unwrap();
+    // 72 voxels of 0.5 × 0.5 × 5 mm = 0.09 ml
+    assert_eq!(
+        last.description,
+        "segmentation volume – → 0.09 ml (72 voxels)"
+    );
+}
