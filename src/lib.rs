@@ -12,6 +12,7 @@
 //! | tracking | [`tracking`] | patient > timepoint, lesion, observation; undoable edits; `to_recist` |
 //! | measuring | [`measure`], [`signal`] | measurements in patient space; quantities with unit and status; T2 weighting and signal trends |
 //! | front ends | [`cli`] | the `nadir` subcommands |
+//! | persistence | [`store`] | the `.nadir` project file (SQLite): schema, migrations, autosave writer, audit |
 //! | adapters | [`dicom`], [`interchange`] | DICOM files in; CSV/JSON contract forms in and out |
 //! | domain | [`cohort`], [`recist`], [`volume`], [`geom`] | pure computation |
 //!
@@ -27,6 +28,7 @@ pub mod recist;
 pub mod segment;
 pub mod session;
 pub mod signal;
+pub mod store;
 pub mod synth;
 pub mod tools;
 pub mod tracking;

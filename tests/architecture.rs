@@ -151,3 +151,37 @@ fn session_and_ui_never_use_the_cli() {
         assert_module_avoids(module, &["crate::cli"]);
     }
 }
+
+#[test]
+fn only_the_store_names_sqlite_and_the_store_names_no_ui_or_session() {
+    for module in [
+        "geom",
+        "recist",
+        "cohort",
+        "volume",
+        "synth",
+        "measure",
+        "tracking",
+        "tools",
+        "session",
+        "interchange",
+        "dicom",
+        "cli",
+        "ui",
+        "app",
+        "segment",
+        "signal",
+    ] {
+        assert_module_avoids(module, &["rusqlite"]);
+    }
+    assert_module_avoids(
+        "store",
+        &[
+            "egui",
+            "eframe",
+            "crate::ui",
+            "crate::session",
+            "crate::cli",
+        ],
+    );
+}

@@ -62,6 +62,12 @@ pub struct NadirApp {
     job: Option<LoadJob>,
     /// A lesion table to import when loading has finished.
     pending_import: Option<PathBuf>,
+    /// Folders of the open project still to load, after the running job.
+    pending_folders: Vec<PathBuf>,
+    /// Loading the folders of a project (missing series are listed after).
+    project_loading: bool,
+    /// The window title last set.
+    title: String,
 }
 
 impl NadirApp {
@@ -73,19 +79,88 @@ impl NadirApp {
             ui_state: ui::UiState::default(),
             job: None,
             pending_import: None,
+            pending_folders: Vec::new(),
+            project_loading: false,
+            title: "Nadir".into(),
         };
-        app.open_folder(folder);
+        if crate::store::is_project_path(folder) {
+            app.open_project(folder);
+        } else {
+            app.open_folder(folder);
+        }
         app
+    }
+
+    /// Opens a project: its lesions at once, its folders one after another.
+    fn open_project(&mut self, path: &Path) {
+        // the open project's queued writes first (it may be the same file)
+        self.workspace
+            .project
+            .flush(std::time::Duration::from_secs(10));
+        let mut fresh = crate::session::Workspace::default();
+        match fresh.open_project(path) {
+            Ok(folders) => {
+                if let Some(job) = &self.job {
+                    job.cancel();
+                }
+                self.job = None;
+                let previous = std::mem::replace(&mut self.workspace, fresh);
+                self.workspace.cohort = previous.cohort;
+                self.workspace.central = previous.central;
+                if let Some(dir) = crate::session::project::config_dir() {
+                    let _ = crate::session::project::remember_recent(&dir, path);
+                }
+                self.ui_state.project = Default::default();
+                self.pending_folders = folders;
+                self.project_loading = true;
+                self.start_next_folder();
+            }
+            Err(e) => self.workspace.messages.push(e),
+        }
+    }
+
+    /// Starts loading the next pending folder (project opening or relinking).
+    fn start_next_folder(&mut self) -> bool {
+        while !self.pending_folders.is_empty() {
+            let folder = self.pending_folders.remove(0);
+            // absolute, so the project finds it again from anywhere
+            self.workspace.project.load_root =
+                Some(std::fs::canonicalize(&folder).unwrap_or_else(|_| folder.clone()));
+            match LoadJob::start(&folder) {
+                Ok(job) => {
+                    self.job = Some(job);
+                    return true;
+                }
+                Err(e) => self
+                    .workspace
+                    .messages
+                    .push(format!("{}: {e}", folder.display())),
+            }
+        }
+        if self.project_loading {
+            self.project_loading = false;
+            self.workspace.project_loading_finished();
+        }
+        false
     }
 
     fn open_folder(&mut self, folder: &Path) {
         if let Some(job) = &self.job {
             job.cancel();
         }
+        if self.workspace.project.file.is_some() {
+            // With a project open, a folder adds its images to the project.
+            self.pending_folders.push(folder.to_path_buf());
+            self.job = None;
+            self.start_next_folder();
+            return;
+        }
         // A new folder replaces the images, not the cohort or the tab shown.
         let previous = std::mem::take(&mut self.workspace);
         self.workspace.cohort = previous.cohort;
         self.workspace.central = previous.central;
+        self.workspace.project.load_root =
+            Some(std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf()));
         match LoadJob::start(folder) {
             Ok(job) => self.job = Some(job),
             Err(e) => self
@@ -109,6 +184,10 @@ impl NadirApp {
         self.workspace.loading = (!job.is_finished()).then(|| job.fraction());
         if job.is_finished() {
             self.job = None;
+            if self.start_next_folder() {
+                ctx.request_repaint_after(std::time::Duration::from_millis(50));
+                return;
+            }
             if let Some(path) = self.pending_import.take() {
                 self.workspace.apply(Command::ImportLesionTable(path));
             }
@@ -122,6 +201,15 @@ impl NadirApp {
         for command in commands {
             match command {
                 Command::OpenFolder(path) => self.open_folder(&path),
+                Command::OpenProject(path) => self.open_project(&path),
+                Command::RelinkFolder(path) => {
+                    self.workspace.project.relinking = true;
+                    self.project_loading = true;
+                    self.pending_folders.push(path);
+                    if self.job.is_none() {
+                        self.start_next_folder();
+                    }
+                }
                 other => self.workspace.apply(other),
             }
         }
@@ -131,6 +219,28 @@ impl NadirApp {
 impl eframe::App for NadirApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll_job(ctx);
+        if self.workspace.poll_project() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+        }
+        let title = match &self.workspace.project.file {
+            Some(f) => format!(
+                "Nadir — {}{}",
+                f.path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default(),
+                if self.workspace.project.blinded {
+                    " (blinded)"
+                } else {
+                    ""
+                }
+            ),
+            None => "Nadir".to_string(),
+        };
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
         if self.workspace.cohort.poll() {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
@@ -143,8 +253,19 @@ impl eframe::App for NadirApp {
                 .collect()
         });
         if let Some(path) = dropped.into_iter().next() {
-            self.open_folder(&path);
+            if crate::store::is_project_path(&path) {
+                self.open_project(&path);
+            } else {
+                self.open_folder(&path);
+            }
         }
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // Whatever is queued reaches the disk before the window goes.
+        self.workspace
+            .project
+            .flush(std::time::Duration::from_secs(10));
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

@@ -8,17 +8,14 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
-
 use crate::interchange::assess_json::AssessOutput;
-use crate::interchange::lesion_table::parse_lesion_table;
 use crate::recist::{AssessOptions, DEFAULT_MIN_SD_DAYS, PatientAssessment, assess_all};
 
 /// Arguments of `nadir assess`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct AssessArgs {
-    /// Lesion table (CSV, one row per lesion per visit).
-    #[arg(value_name = "LESIONS.csv")]
+    /// Lesion table (CSV, one row per lesion per visit) or a `.nadir` project.
+    #[arg(value_name = "LESIONS.csv|PROJECT.nadir")]
     pub path: PathBuf,
     /// Print the machine-readable JSON (interchange §2) instead of the report.
     #[arg(long)]
@@ -35,8 +32,8 @@ pub struct AssessArgs {
 /// Runs `nadir assess`: output to `out`, warnings to `err`.
 pub fn run(args: &AssessArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<()> {
     let file_name = args.path.display().to_string();
-    let bytes = std::fs::read(&args.path).with_context(|| format!("cannot read {file_name}"))?;
-    let table = parse_lesion_table(&bytes, &file_name)?;
+    // a CSV lesion table or a `.nadir` project (blinded if the project is)
+    let table = super::project::read_lesion_input(&args.path)?;
     let options = AssessOptions {
         confirm: args.confirm,
         min_sd_days: args.min_sd_days,

@@ -23,8 +23,12 @@ pub struct CohortArgs {
     /// pfs_months, progressed, ttr_months).
     #[arg(value_name = "PATIENTS.csv", conflicts_with = "lesions")]
     pub patients: Option<PathBuf>,
-    /// Lesion table (as for `nadir assess`); needs --patients with the patient dates.
-    #[arg(long, value_name = "LESIONS.csv", requires = "patient_dates")]
+    /// Lesion table (as for `nadir assess`) or a `.nadir` project; needs --patients with the patient dates.
+    #[arg(
+        long,
+        value_name = "LESIONS.csv|PROJECT.nadir",
+        requires = "patient_dates"
+    )]
     pub lesions: Option<PathBuf>,
     /// With --lesions: patient table (patient_id, arm, start_date, optional
     /// death_date, last_contact_date).
@@ -72,7 +76,11 @@ pub fn run(args: &CohortArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
             (table.outcomes, None)
         }
         (None, Some(lesions), Some(patients)) => {
-            let cohort = outcomes_from_lesions(lesions, patients, args.confirm, args.min_sd_days)?;
+            let cohort = if crate::store::is_project_path(lesions) {
+                super::project::project_cohort(lesions, patients, args, err)?
+            } else {
+                outcomes_from_lesions(lesions, patients, args.confirm, args.min_sd_days)?
+            };
             for warning in &cohort.warnings {
                 writeln!(err, "warning: {warning}")?;
             }

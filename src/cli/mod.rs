@@ -1,5 +1,5 @@
 //! Command-line front end: `nadir inspect`, `nadir assess`, `nadir cohort`,
-//! `nadir synth`; with no subcommand the workstation opens (feature `gui`).
+//! `nadir synth`, `nadir export`; with no subcommand the workstation opens (feature `gui`).
 //!
 //! The CLI never uses the session or UI layers: it calls the domain directly,
 //! so its numbers are the ones a test or the GUI gets.
@@ -7,6 +7,7 @@
 pub mod assess;
 pub mod cohort;
 pub mod inspect;
+pub mod project;
 pub mod synth;
 
 use std::path::PathBuf;
@@ -21,7 +22,7 @@ pub struct Cli {
     /// What to do; without one, the workstation opens.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Folder (or file) to open in the workstation; default: the bundled `sample_scans`.
+    /// Folder (or file, or `.nadir` project) to open in the workstation; default: the bundled `sample_scans`.
     pub path: Option<PathBuf>,
     /// Lesion table (CSV, interchange §1) to import into the workstation once
     /// the images are loaded.
@@ -48,6 +49,8 @@ pub enum Command {
     Cohort(cohort::CohortArgs),
     /// Write the synthetic sample patient, or a benchmark CT series of any size.
     Synth(synth::SynthArgs),
+    /// Export the lesion table of a `.nadir` project (blinded when the project is).
+    Export(project::ExportArgs),
 }
 
 /// Runs one subcommand with the process's stdout and stderr; errors become
@@ -60,6 +63,7 @@ pub fn run(command: &Command) -> ExitCode {
         Command::Assess(args) => assess::run(args, &mut stdout.lock(), &mut stderr.lock()),
         Command::Cohort(args) => cohort::run(args, &mut stdout.lock(), &mut stderr.lock()),
         Command::Synth(args) => synth::run(args, &mut stdout.lock()),
+        Command::Export(args) => project::run_export(args, &mut stderr.lock()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@
 
 pub mod cohort;
 pub mod load;
+pub mod project;
 pub mod segmentation;
 pub mod signal;
 pub mod view;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use cohort::{Central, Cohort, CohortJob, CohortSource, CohortState};
 pub use load::{LoadEvent, LoadJob};
+pub use project::{AuditView, ProjectSession, SaveStatus};
 pub use segmentation::{SegmentGesture, SegmentState};
 pub use signal::{LesionSignal, SignalSummary, SignalVisit};
 pub use view::{
@@ -265,6 +267,26 @@ pub enum Command {
     },
     /// Build the cohort from this session's tracked lesions.
     CohortFromSession,
+    /// Create a project file holding this session and autosave to it (the
+    /// app also handles `OpenProject` and `RelinkFolder`, which load images).
+    NewProject(PathBuf),
+    /// Open a project file (handled by the app: it loads the project's folders).
+    OpenProject(PathBuf),
+    /// Load a folder to relink the project's missing series (handled by the app).
+    RelinkFolder(PathBuf),
+    /// Sign off (lock) or unlock a timepoint of the current patient.
+    SetLock {
+        /// The timepoint.
+        date: Date,
+        /// Locked or not.
+        locked: bool,
+    },
+    /// Blinded reading on or off.
+    SetBlinded(bool),
+    /// Show the audit trail of a lesion (`None` closes it).
+    ShowAudit(Option<String>),
+    /// Set the reader's name for the audit trail (empty: the OS user).
+    SetReader(String),
     /// Record an ROI measurement as a T2 signal ROI (lesion or muscle
     /// reference) at its timepoint.
     AssignSignal {
@@ -387,6 +409,8 @@ pub struct Workspace {
     pub central: Central,
     /// The Cohort view's cohort, error and background import.
     pub cohort: CohortState,
+    /// The project file, autosave, locks, blinding.
+    pub project: ProjectSession,
     /// The reader's T2-weighted calls by SeriesInstanceUID (override the program's).
     pub t2_overrides: BTreeMap<String, bool>,
     /// Segmentation gesture and brush size.
@@ -420,6 +444,7 @@ impl Default for Workspace {
             loading: None,
             central: Central::Reading,
             cohort: CohortState::default(),
+            project: ProjectSession::default(),
             t2_overrides: BTreeMap::new(),
             segment: SegmentState::default(),
         }
@@ -456,6 +481,7 @@ impl Workspace {
     pub fn add_series(&mut self, loaded: LoadedSeries) {
         self.skipped.extend(loaded.skipped.iter().cloned());
         let entry = SeriesEntry::new(loaded);
+        let uid = entry.uid().to_string();
         let key = entry.patient_key();
         let patient = self
             .patients
@@ -487,6 +513,7 @@ impl Workspace {
                 pane.series = Some(0);
             }
         }
+        self.project_series_added(&uid);
         self.refresh_assessment();
     }
 
@@ -775,8 +802,39 @@ impl Workspace {
             Command::CohortFromSession => {
                 self.central = Central::Cohort;
                 self.cohort.job = None;
-                let result = Cohort::from_session(&self.patients, &self.assess_options);
+                let result = if self.project.blinded {
+                    // pseudonyms instead of patient IDs in every plot and table
+                    let blinded: BTreeMap<String, Patient> = self
+                        .patients
+                        .iter()
+                        .map(|(key, p)| {
+                            let label = self.patient_label(key);
+                            let mut p = p.clone();
+                            p.id = label.clone();
+                            (label, p)
+                        })
+                        .collect();
+                    Cohort::from_session(&blinded, &self.assess_options)
+                } else {
+                    Cohort::from_session(&self.patients, &self.assess_options)
+                };
                 self.cohort.finish(result);
+            }
+            Command::NewProject(path) => {
+                if let Err(e) = self.new_project(&path) {
+                    self.messages.push(e);
+                }
+            }
+            Command::OpenProject(_) | Command::RelinkFolder(_) => {}
+            Command::SetLock { date, locked } => self.set_lock(date, locked),
+            Command::SetBlinded(blinded) => self.set_blinded(blinded),
+            Command::ShowAudit(lesion) => self.show_audit(lesion),
+            Command::SetReader(name) => {
+                let name = name.trim();
+                self.project.reader = (!name.is_empty()).then(|| name.to_string());
+                let settings = self.project.settings();
+                self.project
+                    .write(crate::store::writer::WriteRequest::SaveSettings(settings));
             }
             Command::AssignSignal { measurement, role } => self.assign_signal(measurement, role),
             Command::AssignSegmentationSignal { lesion_id, date } => {
@@ -1103,6 +1161,12 @@ impl Workspace {
             Some(patient) => self.with_signal_updates(patient, edit),
             None => return,
         };
+        if let Some(refusal) = self.lock_refusal(key, &edit) {
+            self.messages.push(refusal);
+            return;
+        }
+        let notes = self.audit_notes(key, &edit);
+        let recorded = self.project.file.is_some().then(|| edit.clone());
         let Some(patient) = self.patients.get_mut(key) else {
             return;
         };
@@ -1110,6 +1174,9 @@ impl Workspace {
             Ok(inverse) => {
                 self.history.undo.push((key.to_string(), inverse));
                 self.history.redo.clear();
+                if let Some(edit) = recorded {
+                    self.autosave_edit(key, "edit", &notes, &edit);
+                }
             }
             Err(e) => self.messages.push(e.to_string()),
         }
@@ -1118,12 +1185,22 @@ impl Workspace {
 
     fn undo(&mut self) {
         self.tools.cancel();
-        if let Some((key, edit)) = self.history.undo.pop()
-            && let Some(patient) = self.patients.get_mut(&key)
-        {
-            match patient.apply(edit) {
-                Ok(redo) => self.history.redo.push((key, redo)),
-                Err(e) => self.messages.push(format!("cannot undo: {e}")),
+        if let Some((key, edit)) = self.history.undo.pop() {
+            if let Some(refusal) = self.lock_refusal(&key, &edit) {
+                self.messages.push(format!("cannot undo: {refusal}"));
+                self.history.undo.push((key, edit));
+                return;
+            }
+            let notes = self.audit_notes(&key, &edit);
+            let recorded = edit.clone();
+            if let Some(patient) = self.patients.get_mut(&key) {
+                match patient.apply(edit) {
+                    Ok(redo) => {
+                        self.history.redo.push((key.clone(), redo));
+                        self.autosave_edit(&key, "undo", &notes, &recorded);
+                    }
+                    Err(e) => self.messages.push(format!("cannot undo: {e}")),
+                }
             }
         }
         self.forget_missing_selection();
@@ -1132,12 +1209,22 @@ impl Workspace {
 
     fn redo(&mut self) {
         self.tools.cancel();
-        if let Some((key, edit)) = self.history.redo.pop()
-            && let Some(patient) = self.patients.get_mut(&key)
-        {
-            match patient.apply(edit) {
-                Ok(undo) => self.history.undo.push((key, undo)),
-                Err(e) => self.messages.push(format!("cannot redo: {e}")),
+        if let Some((key, edit)) = self.history.redo.pop() {
+            if let Some(refusal) = self.lock_refusal(&key, &edit) {
+                self.messages.push(format!("cannot redo: {refusal}"));
+                self.history.redo.push((key, edit));
+                return;
+            }
+            let notes = self.audit_notes(&key, &edit);
+            let recorded = edit.clone();
+            if let Some(patient) = self.patients.get_mut(&key) {
+                match patient.apply(edit) {
+                    Ok(undo) => {
+                        self.history.undo.push((key.clone(), undo));
+                        self.autosave_edit(&key, "redo", &notes, &recorded);
+                    }
+                    Err(e) => self.messages.push(format!("cannot redo: {e}")),
+                }
             }
         }
         self.forget_missing_selection();
@@ -1288,7 +1375,12 @@ impl Workspace {
     /// The current patient's lesion table (interchange §1) as CSV text.
     pub fn lesion_table_csv(&self) -> Result<String, String> {
         let patient = self.current_patient().ok_or("no patient")?;
-        let (records, _) = to_recist(patient);
+        let (mut records, _) = to_recist(patient);
+        if self.project.blinded {
+            // de-identified: pseudonym, baseline moved to 2000-01-01 (README)
+            let label = self.patient_label(&patient.id);
+            records = crate::tracking::describe::blind_records(&records, |_| label.clone());
+        }
         let mut out = Vec::new();
         write_lesion_table(&records, &mut out).map_err(|e| e.to_string())?;
         String::from_utf8(out).map_err(|e| e.to_string())

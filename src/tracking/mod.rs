@@ -8,6 +8,8 @@
 //! which is all undo/redo needs. [`to_recist`] is the only bridge into the
 //! response engine, so the GUI, the CSV and the CLI give the same answer.
 
+pub mod describe;
+
 use serde::{Deserialize, Serialize};
 
 use crate::measure::{Measurement, Shape};
@@ -280,6 +282,17 @@ impl Patient {
         let used = self.measurements.iter().map(|m| m.id.0).max().unwrap_or(0);
         self.next_measurement = self.next_measurement.max(used + 1);
         MeasurementId(self.next_measurement)
+    }
+
+    /// The highest measurement id handed out so far (persisted by the
+    /// project store, so a reopened patient never reuses an id).
+    pub fn measurement_counter(&self) -> u64 {
+        self.next_measurement
+    }
+
+    /// Raises the measurement counter to at least `counter`.
+    pub fn raise_measurement_counter(&mut self, counter: u64) {
+        self.next_measurement = self.next_measurement.max(counter);
     }
 
     /// The T2 signal ROI of a role at a timepoint.

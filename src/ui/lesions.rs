@@ -294,7 +294,7 @@ fn lesion_warnings(workspace: &Workspace, lesion_id: &str) -> Vec<String> {
         .iter()
         .filter(|w| w.lesion_id.as_deref() == Some(lesion_id))
         .map(|w| {
-            let text = w.to_string();
+            let text = workspace.blind_text(&w.to_string());
             // drop the "patient …, visit …, lesion …: " prefix, keep the visit
             let visit = w
                 .visit
@@ -313,7 +313,10 @@ fn lesion_warnings(workspace: &Workspace, lesion_id: &str) -> Vec<String> {
             .issues
             .iter()
             .filter(|i| i.lesion_id == lesion_id)
-            .map(|i| format!("{}: {}", i.date, i.message)),
+            .map(|i| {
+                let key = workspace.current_patient_key().unwrap_or_default();
+                format!("{}: {}", workspace.date_label(&key, i.date), i.message)
+            }),
     );
     out
 }
@@ -334,8 +337,15 @@ fn lesion_table_ui(
         .show(ui, |ui| {
             ui.label(RichText::new("Lesion").strong());
             ui.label(RichText::new("Organ").strong());
+            let key = workspace.current_patient_key().unwrap_or_default();
             for t in &patient.timepoints {
                 let text = RichText::new(patient.visit_label(t.date)).strong();
+                // signed-off timepoints in green (see Sign-off below the table)
+                let text = if workspace.project.is_locked(&key, t.date) {
+                    text.color(Color32::from_rgb(150, 200, 150))
+                } else {
+                    text
+                };
                 ui.label(if Some(t.date) == current {
                     text.underline()
                 } else {
@@ -431,6 +441,13 @@ fn lesion_detail_ui(
                     .clicked()
                 {
                     commands.push(Command::RemoveLesion(lesion.id.clone()));
+                }
+                if ui
+                    .button("Audit…")
+                    .on_hover_text("Who changed this lesion, what and when (project audit trail)")
+                    .clicked()
+                {
+                    commands.push(Command::ShowAudit(Some(lesion.id.clone())));
                 }
             });
         });

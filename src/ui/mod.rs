@@ -4,6 +4,7 @@
 
 pub mod cohort;
 pub mod lesions;
+pub mod project;
 pub mod response;
 pub mod segmentation;
 pub mod signal;
@@ -28,6 +29,8 @@ pub struct UiState {
     pub lesion_form: lesions::LesionForm,
     /// Show the side panel (lesions and response).
     pub hide_side_panel: bool,
+    /// Project menu, relink window, reader field.
+    pub project: project::ProjectUi,
 }
 
 /// The whole workstation: menu, tool bar, series browser, panes, lesions and
@@ -62,6 +65,8 @@ pub fn workstation_ui(
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     lesions::lesions_ui(ui, workspace, &mut state.lesion_form, &mut commands);
+                    ui.add_space(4.0);
+                    project::signoff_ui(ui, workspace, &mut commands);
                     ui.add_space(8.0);
                     response::response_ui(ui, workspace, &mut commands);
                     ui.add_space(8.0);
@@ -72,6 +77,8 @@ pub fn workstation_ui(
     egui::CentralPanel::no_frame()
         .frame(egui::Frame::new().fill(egui::Color32::BLACK))
         .show(ui, |ui| panes_ui(ui, workspace, state, &mut commands));
+    project::audit_window_ui(ui, workspace, &mut commands);
+    project::relink_window_ui(ui, workspace, &mut state.project, &mut commands);
     commands
 }
 
@@ -173,9 +180,9 @@ fn compare_header_ui(
                 ui.label(egui::RichText::new(format!("{role}: {visit}")).strong());
                 ui.label(format!(
                     "{} · {} {}",
-                    pretty_date(&entry.volume().meta.study_date),
+                    series_date_text(workspace, entry),
                     entry.volume().meta.modality,
-                    entry.volume().meta.series_description
+                    workspace.blind_text(&entry.volume().meta.series_description)
                 ));
             });
             ui.horizontal(|ui| {
@@ -306,6 +313,8 @@ fn menu_ui(
 ) {
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
+            project::project_menu_ui(ui, workspace, &mut state.project, commands);
+            ui.separator();
             if ui.button("Open folder…").clicked()
                 && let Some(dir) = rfd::FileDialog::new().pick_folder()
             {
@@ -488,19 +497,28 @@ fn status_ui(ui: &mut egui::Ui, workspace: &Workspace) {
             ui.label(format!("· {} file(s) skipped", workspace.skipped.len()))
                 .on_hover_ui(|ui| {
                     for s in workspace.skipped.iter().take(40) {
-                        ui.label(format!("{}: {}", s.path.display(), s.reason));
+                        ui.label(workspace.blind_text(&format!(
+                            "{}: {}",
+                            s.path.display(),
+                            s.reason
+                        )));
                     }
                 });
         }
         ui.label(format!("· tool: {}", workspace.tools.active.name()));
+        ui.separator();
+        project::autosave_ui(ui, workspace);
         if let Some(message) = workspace.messages.last() {
             ui.separator();
-            ui.colored_label(egui::Color32::from_rgb(230, 200, 150), message)
-                .on_hover_ui(|ui| {
-                    for m in workspace.messages.iter().rev().take(20) {
-                        ui.label(m);
-                    }
-                });
+            ui.colored_label(
+                egui::Color32::from_rgb(230, 200, 150),
+                workspace.blind_text(message),
+            )
+            .on_hover_ui(|ui| {
+                for m in workspace.messages.iter().rev().take(20) {
+                    ui.label(workspace.blind_text(m));
+                }
+            });
         }
     });
 }
@@ -560,15 +578,34 @@ fn browser_ui(
                 .find(|e| e.patient_key() == patient.patient_key)
                 .map(|e| e.volume().meta.patient.name.replace('^', " "))
                 .unwrap_or_default();
-            ui.label(egui::RichText::new(name).heading());
-            ui.label(egui::RichText::new(format!("ID {}", patient.patient_key)).weak());
+            if workspace.project.blinded {
+                ui.label(
+                    egui::RichText::new(workspace.patient_label(&patient.patient_key)).heading(),
+                );
+                ui.label(egui::RichText::new("blinded reading").weak());
+            } else {
+                ui.label(egui::RichText::new(name).heading());
+                ui.label(egui::RichText::new(format!("ID {}", patient.patient_key)).weak());
+            }
             for (n, tp) in patient.timepoints.iter().enumerate() {
+                let locked = tp
+                    .date
+                    .is_some_and(|d| workspace.project.is_locked(&patient.patient_key, d));
+                let lock = if locked { " · signed off" } else { "" };
                 let label = match (n, tp.day) {
+                    _ if workspace.project.blinded => {
+                        format!("{} · day {}{lock}", tp.visit, tp.day.unwrap_or(0))
+                    }
                     (0, _) => format!("{} · {}", tp.visit, pretty_date(&tp.study_date)),
                     (_, Some(day)) => {
                         format!("{} · {} · day {day}", tp.visit, pretty_date(&tp.study_date))
                     }
                     _ => format!("{} · {}", tp.visit, pretty_date(&tp.study_date)),
+                };
+                let label = if locked && !workspace.project.blinded {
+                    format!("{label}{lock}")
+                } else {
+                    label
                 };
                 let label = if n == 0 {
                     format!("{label}  (baseline)")
@@ -588,9 +625,9 @@ fn browser_ui(
                                 .any(|p| p.series == Some(i));
                             let v = entry.volume();
                             let description = if v.meta.series_description.is_empty() {
-                                "(no description)"
+                                "(no description)".to_string()
                             } else {
-                                &v.meta.series_description
+                                workspace.blind_text(&v.meta.series_description)
                             };
                             let response = ui
                                 .horizontal(|ui| {
@@ -624,6 +661,15 @@ fn browser_ui(
             ui.separator();
         }
     });
+}
+
+/// The date of a series as shown: YYYY-MM-DD, or `day N` when blinded.
+pub fn series_date_text(workspace: &Workspace, entry: &SeriesEntry) -> String {
+    match (workspace.project.blinded, entry.date) {
+        (false, _) => pretty_date(&entry.volume().meta.study_date),
+        (true, Some(date)) => workspace.date_label(&entry.patient_key(), date),
+        (true, None) => "day ?".to_string(),
+    }
 }
 
 /// YYYYMMDD → YYYY-MM-DD (as is when it does not look like a date).

@@ -59,7 +59,11 @@ pub fn response_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<
             }
             for t in &result.timepoints {
                 ui.label(&t.visit)
-                    .on_hover_text(format!("{} · day {}", t.date, t.days_from_baseline));
+                    .on_hover_text(if workspace.project.blinded {
+                        format!("day {}", t.days_from_baseline)
+                    } else {
+                        format!("{} · day {}", t.date, t.days_from_baseline)
+                    });
                 ui.label(mm(t.sum_mm));
                 ui.label(pct(t.change_from_baseline_pct));
                 ui.label(pct(t.change_from_nadir_pct))
@@ -72,12 +76,19 @@ pub fn response_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<
                         .strong()
                         .color(response_colour(t.overall_response)),
                 )
-                .on_hover_text(&t.explanation);
+                .on_hover_text(workspace.blind_text(&t.explanation));
                 ui.end_row();
             }
         });
     for t in &result.timepoints {
-        ui.label(RichText::new(format!("{}: {}", t.visit, t.explanation)).small());
+        ui.label(
+            RichText::new(format!(
+                "{}: {}",
+                t.visit,
+                workspace.blind_text(&t.explanation)
+            ))
+            .small(),
+        );
     }
     ui.add_space(4.0);
     ui.horizontal(|ui| {
@@ -92,7 +103,9 @@ pub fn response_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<
             ui.label(format!("(best change {best:+.1}%)"));
         }
     });
-    ui.label(RichText::new(&result.best_overall_response_explanation).small());
+    ui.label(
+        RichText::new(workspace.blind_text(&result.best_overall_response_explanation)).small(),
+    );
     super::segmentation::volumetric_ui(ui, workspace);
     let mut options: AssessOptions = workspace.assess_options;
     ui.horizontal(|ui| {
@@ -113,7 +126,7 @@ pub fn response_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<
         .warnings
         .iter()
         .filter(|w| w.lesion_id.is_none())
-        .map(ToString::to_string)
+        .map(|w| workspace.blind_text(&w.to_string()))
         .collect();
     for w in general {
         ui.colored_label(Color32::from_rgb(240, 180, 110), format!("⚠ {w}"));

@@ -179,7 +179,11 @@ pub fn signal_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Co
             ui.end_row();
             for visit in &summary.visits {
                 ui.label(&visit.visit)
-                    .on_hover_text(format!("{} · day {}", visit.date, visit.day));
+                    .on_hover_text(if workspace.project.blinded {
+                        format!("day {}", visit.day)
+                    } else {
+                        format!("{} · day {}", visit.date, visit.day)
+                    });
                 ui.horizontal(|ui| {
                     ui.label(number(visit.reference_si, 1));
                     if visit.reference_si.is_some()
@@ -224,7 +228,7 @@ pub fn signal_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Co
             }
         });
     for warning in &summary.protocol_warnings {
-        ui.colored_label(WARN, format!("⚠ {warning}"));
+        ui.colored_label(WARN, workspace.blind_text(&format!("⚠ {warning}")));
     }
     if summary.visits.len() >= 2 {
         trend_plot_ui(ui, &summary, &lesion_ids);

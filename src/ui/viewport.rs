@@ -561,8 +561,13 @@ fn overlay_ui(
         _ => String::new(),
     };
     let narrow = area.width() < 560.0;
-    let name = meta.patient.name.replace('^', " ");
-    let date = super::pretty_date(&meta.study_date);
+    let blinded = workspace.project.blinded;
+    let name = if blinded {
+        workspace.patient_label(&entry.patient_key())
+    } else {
+        meta.patient.name.replace('^', " ")
+    };
+    let date = super::series_date_text(workspace, entry);
     let series_number = meta
         .series_number
         .map(|n| format!("#{n}"))
@@ -575,10 +580,17 @@ fn overlay_ui(
         )
     } else {
         (
-            format!("{name}\nID {}\n{date}{visit}", meta.patient.id),
+            if blinded {
+                format!("{name}\n{date}{visit}")
+            } else {
+                format!("{name}\nID {}\n{date}{visit}", meta.patient.id)
+            },
             format!(
                 "{} {series_number}\n{}\n{plane_name}  {}×{}",
-                meta.modality, meta.series_description, frame.width, frame.height
+                meta.modality,
+                workspace.blind_text(&meta.series_description),
+                frame.width,
+                frame.height
             ),
         )
     };

@@ -1,0 +1,197 @@
+//! Project panels driven with egui_kittest: blinded reading leaves no
+//! patient name, ID or date in any widget, the Sign-off toggles lock and
+//! unlock a timepoint, the lesion's "Audit…" button opens its audit trail,
+//! and the autosave indicator tells whether changes are saved.
+#![cfg(feature = "gui")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{Queryable, by};
+use nadir::recist::{Category, Date};
+use nadir::session::{Command, Workspace};
+use nadir::tracking::{Finding, Lesion};
+use nadir::ui::{UiState, workstation_ui};
+
+struct App {
+    workspace: Workspace,
+    ui: UiState,
+}
+
+fn date(s: &str) -> Date {
+    Date::parse_iso(s).unwrap()
+}
+
+fn workspace() -> Workspace {
+    let mut ws = Workspace::default();
+    ws.add_series(support::series(
+        "bl",
+        "20240108",
+        "f1",
+        32,
+        [0.5, 0.5],
+        0.0,
+        4,
+    ));
+    ws.add_series(support::series(
+        "w8",
+        "20240304",
+        "f2",
+        32,
+        [0.5, 0.5],
+        0.0,
+        4,
+    ));
+    ws.apply(Command::UpdateLesion(Lesion {
+        id: "T1".into(),
+        category: Category::Target,
+        organ: "liver".into(),
+        lymph_node: false,
+    }));
+    for (d, mm) in [("2024-01-08", 40.0), ("2024-03-04", 30.0)] {
+        ws.apply(Command::SetFinding {
+            lesion_id: "T1".into(),
+            date: date(d),
+            finding: Some(Finding::Entered {
+                long_axis_mm: Some(mm),
+                short_axis_mm: None,
+                extra: Default::default(),
+            }),
+        });
+    }
+    ws
+}
+
+fn harness(workspace: Workspace) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_ui_state(
+            |ui, app: &mut App| {
+                let commands = workstation_ui(ui, &app.workspace, &mut app.ui);
+                for c in commands {
+                    app.workspace.apply(c);
+                }
+                app.workspace.poll_project();
+            },
+            App {
+                workspace,
+                ui: UiState::default(),
+            },
+        )
+}
+
+#[test]
+fn blinded_reading_leaves_no_name_id_or_date_in_any_widget() {
+    let mut h = harness(workspace());
+    h.run();
+    assert!(
+        h.query_all_by_label_contains("P-TEST").next().is_some(),
+        "shown unblinded"
+    );
+    assert!(h.query_all_by_label_contains("2024-01-08").next().is_some());
+    h.state_mut().workspace.apply(Command::SetBlinded(true));
+    h.state_mut()
+        .workspace
+        .messages
+        .push("imported 2 rows for P-TEST (TEST^PATIENT) at 2024-03-04".into());
+    h.run();
+    for secret in ["P-TEST", "TEST PATIENT", "TEST^PATIENT", "2024-", "20240"] {
+        let hits: Vec<String> = h
+            .query_all_by_label_contains(secret)
+            .map(|n| format!("{n:?}"))
+            .collect();
+        assert!(hits.is_empty(), "{secret} still shown: {hits:?}");
+    }
+    assert!(h.query_all_by_label_contains("Subject 1").next().is_some());
+    assert!(h.query_all_by_label_contains("day 56").next().is_some());
+}
+
+#[test]
+fn sign_off_toggles_lock_and_unlock_a_timepoint() {
+    let mut h = harness(workspace());
+    h.run();
+    h.get(by().label("baseline").role(Role::Button)).click();
+    h.run();
+    assert!(
+        h.state()
+            .workspace
+            .project
+            .is_locked("P-TEST", date("2024-01-08"))
+    );
+    assert!(h.query_by_label("baseline signed off").is_some());
+    // a locked baseline refuses a finding
+    h.state_mut().workspace.apply(Command::SetFinding {
+        lesion_id: "T1".into(),
+        date: date("2024-01-08"),
+        finding: None,
+    });
+    h.run();
+    assert!(
+        h.state()
+            .workspace
+            .current_patient()
+            .unwrap()
+            .finding("T1", date("2024-01-08"))
+            .is_some()
+    );
+    h.get_by_label("baseline signed off").click();
+    h.run();
+    assert!(
+        !h.state()
+            .workspace
+            .project
+            .is_locked("P-TEST", date("2024-01-08"))
+    );
+}
+
+#[test]
+fn the_audit_button_opens_the_lesions_audit_trail_and_the_indicator_says_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = Workspace::default();
+    ws.add_series(support::series(
+        "bl",
+        "20240108",
+        "f1",
+        32,
+        [0.5, 0.5],
+        0.0,
+        4,
+    ));
+    ws.apply(Command::NewProject(dir.path().join("ui.nadir")));
+    let mut h = harness(ws);
+    h.run();
+    assert!(h.query_all_by_label_contains("ui.nadir").next().is_some());
+    h.state_mut().workspace.apply(Command::UpdateLesion(Lesion {
+        id: "T1".into(),
+        category: Category::Target,
+        organ: "liver".into(),
+        lymph_node: false,
+    }));
+    h.state_mut()
+        .workspace
+        .apply(Command::SelectLesion("T1".into()));
+    h.state_mut()
+        .workspace
+        .project
+        .flush(Duration::from_secs(10));
+    h.run();
+    assert!(h.query_by_label("ui.nadir: saved").is_some());
+    h.get_by_label("Audit…").click();
+    h.run();
+    assert!(h.query_by_label_contains("Audit trail — T1").is_some());
+    assert!(
+        h.query_by_label_contains("lesion created: target, liver")
+            .is_some()
+    );
+}
+
+#[test]
+fn without_a_project_the_indicator_says_changes_are_not_saved() {
+    let mut h = harness(workspace());
+    h.run();
+    assert!(h.query_by_label("not saved (no project)").is_some());
+}
