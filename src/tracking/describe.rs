@@ -127,12 +127,26 @@ fn finding_text(patient: &Patient, lymph_node: bool, finding: Option<&Finding>) 
         Some(Finding::Entered {
             long_axis_mm,
             short_axis_mm,
-            ..
-        }) => format!(
-            "entered long axis {} mm, short axis {} mm",
-            mm(*long_axis_mm),
-            mm(*short_axis_mm)
-        ),
+            extra,
+        }) => {
+            let mut text = format!(
+                "entered long axis {} mm, short axis {} mm",
+                mm(*long_axis_mm),
+                mm(*short_axis_mm)
+            );
+            // Imported volume and T2 values are part of the finding: an edit
+            // of only these must not read as "X → X".
+            for (name, value) in [
+                ("volume", extra.volume_ml.map(|v| format!("{v:.2} mL"))),
+                ("T2 SI", extra.t2_si.map(|v| format!("{v:.1}"))),
+                ("T2 ref SI", extra.t2_ref_si.map(|v| format!("{v:.1}"))),
+            ] {
+                if let Some(value) = value {
+                    text.push_str(&format!(", {name} {value}"));
+                }
+            }
+            text
+        }
         Some(Finding::Measured(id)) => match patient
             .measurement(*id)
             .and_then(|m| recist_diameters_mm(&m.measurement, lymph_node))
@@ -436,6 +450,41 @@ mod tests {
         assert_eq!(
             notes[0].text,
             "measurement #1 edited: long axis 36.0 → 35.5 mm"
+        );
+    }
+
+    #[test]
+    fn an_edit_of_imported_t2_values_names_them() {
+        let mut p = patient();
+        let entered = |t2_si: f64| Finding::Entered {
+            long_axis_mm: Some(36.0),
+            short_axis_mm: None,
+            extra: crate::tracking::ExtraValues {
+                volume_ml: Some(15.0),
+                t2_si: Some(t2_si),
+                t2_ref_si: Some(220.0),
+            },
+        };
+        p.apply(Edit::SetObservation {
+            lesion_id: "T2".into(),
+            date: date("2024-03-04"),
+            finding: Some(entered(726.0)),
+        })
+        .unwrap();
+        let notes = describe_edit(
+            &p,
+            &Edit::SetObservation {
+                lesion_id: "T2".into(),
+                date: date("2024-03-04"),
+                finding: Some(entered(700.0)),
+            },
+        );
+        assert!(notes[0].text.contains("T2 SI 726.0"), "{}", notes[0].text);
+        assert!(notes[0].text.contains("T2 SI 700.0"), "{}", notes[0].text);
+        assert!(
+            notes[0].text.contains("volume 15.00 mL"),
+            "{}",
+            notes[0].text
         );
     }
 
