@@ -149,6 +149,52 @@ pub struct Cohort {
 }
 
 impl Cohort {
+    /// The cohort as a blinded reader sees it: every patient ID replaced by
+    /// "Subject N" (N by sorted ID, stable for one cohort) in the outcomes,
+    /// the plot series and the warnings. Statistics do not depend on IDs.
+    pub fn blinded(&self) -> Cohort {
+        let mut ids: Vec<String> = self.outcomes.iter().map(|o| o.patient_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let labels: std::collections::BTreeMap<String, String> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.clone(), format!("Subject {}", i + 1)))
+            .collect();
+        let label = |id: &str| {
+            labels
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| "Subject ?".to_string())
+        };
+        let mut out = self.clone();
+        for o in &mut out.outcomes {
+            o.patient_id = label(&o.patient_id);
+        }
+        for (_, bars) in &mut out.plots.waterfall {
+            for bar in bars {
+                bar.patient_id = label(&bar.patient_id);
+            }
+        }
+        for lane in &mut out.plots.swimmer {
+            lane.patient_id = label(&lane.patient_id);
+        }
+        for line in out.plots.spider.iter_mut().flatten() {
+            line.patient_id = label(&line.patient_id);
+        }
+        // Longest IDs first, so "P1" never rewrites part of "P10".
+        let mut by_length: Vec<(&String, &String)> = labels.iter().collect();
+        by_length.sort_by_key(|(id, _)| std::cmp::Reverse(id.len()));
+        for warning in &mut out.warnings {
+            for (id, subject) in &by_length {
+                if !id.is_empty() && warning.contains(id.as_str()) {
+                    *warning = warning.replace(id.as_str(), subject);
+                }
+            }
+        }
+        out
+    }
+
     /// Computes the report and the plot data of `outcomes` (default options:
     /// first arm = reference, landmarks 12 and 24 months).
     pub fn build(
@@ -378,5 +424,65 @@ impl CohortState {
         if let Some(job) = self.job.take() {
             self.finish(job.wait());
         }
+    }
+}
+
+#[cfg(test)]
+mod blinding_tests {
+    use super::*;
+    use crate::cohort::BestResponse;
+
+    fn outcome(id: &str, best: BestResponse, change: f64) -> PatientOutcome {
+        PatientOutcome {
+            patient_id: id.into(),
+            arm: "drug".into(),
+            best_response: best,
+            best_change_pct: Some(change),
+            pfs_months: 6.0,
+            progressed: best == BestResponse::Pd,
+            ttr_months: None,
+        }
+    }
+
+    #[test]
+    fn a_blinded_cohort_names_no_patient_and_keeps_every_number() {
+        let outcomes = vec![
+            outcome("P1", BestResponse::Pd, 25.0),
+            outcome("P10", BestResponse::Sd, -10.0),
+            outcome("P2", BestResponse::Pr, -40.0),
+        ];
+        let cohort = Cohort::build(
+            CohortSource::Session,
+            outcomes,
+            None,
+            vec![
+                "P10: no baseline sum".into(),
+                "P1 and P2 share a date".into(),
+            ],
+        )
+        .unwrap();
+        let blinded = cohort.blinded();
+        assert_eq!(blinded.report, cohort.report);
+        let ids: Vec<&str> = blinded
+            .outcomes
+            .iter()
+            .map(|o| o.patient_id.as_str())
+            .collect();
+        assert_eq!(ids, ["Subject 1", "Subject 2", "Subject 3"]);
+        let plot_ids: Vec<String> = blinded
+            .plots
+            .waterfall
+            .iter()
+            .flat_map(|(_, bars)| bars.iter().map(|b| b.patient_id.clone()))
+            .chain(blinded.plots.swimmer.iter().map(|l| l.patient_id.clone()))
+            .collect();
+        assert!(!plot_ids.is_empty());
+        assert!(
+            plot_ids.iter().all(|id| id.starts_with("Subject ")),
+            "{plot_ids:?}"
+        );
+        // Sorted IDs: P1 → 1, P10 → 2, P2 → 3; "P1" does not rewrite "P10".
+        assert_eq!(blinded.warnings[0], "Subject 2: no baseline sum");
+        assert_eq!(blinded.warnings[1], "Subject 1 and Subject 3 share a date");
     }
 }
