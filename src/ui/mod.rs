@@ -432,7 +432,8 @@ fn menu_ui(
 }
 
 fn toolbar_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Command>) {
-    ui.horizontal(|ui| {
+    // Wraps onto a second row on narrow windows instead of clipping Undo/Redo.
+    ui.horizontal_wrapped(|ui| {
         for tool in Tool::ALL {
             let selected = workspace.tools.active == tool;
             let text = egui::RichText::new(format!("{}  {}", tool.name(), tool.shortcut()));
