@@ -6,56 +6,21 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+mod support;
 
 use egui::{Key, Modifiers, Pos2};
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use nadir::geom::Vec3;
 use nadir::measure::Shape;
 use nadir::recist::{Category, Date};
-use nadir::session::{Command, LoadEvent, LoadJob, Workspace};
+use nadir::session::Command;
 use nadir::tools::Tool;
 use nadir::tracking::{Edit, Finding, Lesion};
-use nadir::ui::{UiState, workstation_ui};
 use nadir::volume::plane::{Plane, PlaneFrame};
-
-struct App {
-    workspace: Workspace,
-    ui: UiState,
-}
-
-fn sample_workspace() -> Workspace {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans");
-    let mut job = LoadJob::start(&folder).unwrap();
-    let mut workspace = Workspace::default();
-    let start = Instant::now();
-    while !job.is_finished() {
-        for event in job.poll() {
-            if let LoadEvent::Loaded(series) = event {
-                workspace.add_series(*series);
-            }
-        }
-        assert!(start.elapsed() < Duration::from_secs(120), "stuck");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    for event in job.poll() {
-        if let LoadEvent::Loaded(series) = event {
-            workspace.add_series(*series);
-        }
-    }
-    workspace
-}
-
-fn truth() -> serde_json::Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans/truth.json");
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
 
 #[test]
 fn growing_t2_on_the_baseline_ct_and_proposing_its_diameters() {
-    let truth = truth();
+    let truth = support::sample_truth();
     let lesion = truth["lesions"]
         .as_array()
         .unwrap()
@@ -74,7 +39,7 @@ fn growing_t2_on_the_baseline_ct_and_proposing_its_diameters() {
         .map(|x| x.as_f64().unwrap())
         .collect();
     let centre = Vec3::new(centre[0], centre[1], centre[2]);
-    let mut workspace = sample_workspace();
+    let mut workspace = support::sample_workspace();
     let series = workspace
         .series
         .iter()
@@ -97,21 +62,7 @@ fn growing_t2_on_the_baseline_ct_and_proposing_its_diameters() {
         lymph_node: false,
     }));
     workspace.apply(Command::SelectLesion("T2".into()));
-    let app = App {
-        workspace,
-        ui: UiState::default(),
-    };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1600.0, 1000.0))
-        .build_ui_state(
-            |ui, app: &mut App| {
-                let commands = workstation_ui(ui, &app.workspace, &mut app.ui);
-                for c in commands {
-                    app.workspace.apply(c);
-                }
-            },
-            app,
-        );
+    let mut h = support::ui::harness(workspace);
     h.run();
     h.key_press(Key::G);
     h.run();

@@ -7,12 +7,13 @@
 //! lesion table and the engine's `t2_ratio`; acquisition changes are flagged.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use nadir::geom::Vec3;
 use nadir::recist::Date;
-use nadir::session::{Command, LoadEvent, LoadJob, PointerEvent, Workspace};
+use nadir::session::{Command, PointerEvent, Workspace};
 use nadir::tools::Tool;
 use nadir::tracking::{MeasurementId, SignalRole};
 use serde_json::Value;
@@ -22,30 +23,11 @@ fn root() -> &'static Path {
 }
 
 fn load_sample() -> Workspace {
-    let mut job = LoadJob::start(&root().join("sample_scans")).unwrap();
-    let mut ws = Workspace::default();
-    let start = Instant::now();
-    while !job.is_finished() {
-        for event in job.poll() {
-            if let LoadEvent::Loaded(series) = event {
-                ws.add_series(*series);
-            }
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "stuck loading");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    for event in job.poll() {
-        if let LoadEvent::Loaded(series) = event {
-            ws.add_series(*series);
-        }
-    }
-    assert_eq!(ws.series.len(), 6);
-    ws
+    support::sample_workspace()
 }
 
 fn truth() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(root().join("sample_scans/truth.json")).unwrap())
-        .unwrap()
+    support::sample_truth()
 }
 
 fn series_index(ws: &Workspace, modality: &str, date: &str) -> usize {

@@ -5,91 +5,30 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+mod support;
 
-use egui::Pos2;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use nadir::session::{Command, LoadEvent, LoadJob, Workspace};
+use nadir::session::Command;
 use nadir::tools::Tool;
 use nadir::tracking::SignalRole;
-use nadir::ui::{UiState, workstation_ui};
-
-struct App {
-    workspace: Workspace,
-    ui: UiState,
-}
-
-fn sample_workspace() -> Workspace {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut job = LoadJob::start(&root.join("sample_scans")).unwrap();
-    let mut ws = Workspace::default();
-    let start = Instant::now();
-    loop {
-        let finished = job.is_finished();
-        for event in job.poll() {
-            if let LoadEvent::Loaded(series) = event {
-                ws.add_series(*series);
-            }
-        }
-        if finished {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    ws.apply(Command::ImportLesionTable(
-        root.join("sample_scans/lesions.csv"),
-    ));
-    ws
-}
-
-fn harness(workspace: Workspace) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1600.0, 1000.0))
-        .build_ui_state(
-            |ui, app: &mut App| {
-                let commands = workstation_ui(ui, &app.workspace, &mut app.ui);
-                for c in commands {
-                    app.workspace.apply(c);
-                }
-            },
-            App {
-                workspace,
-                ui: UiState::default(),
-            },
-        )
-}
-
-fn screen(h: &Harness<'_, App>, u: f64, v: f64) -> Pos2 {
-    h.state().ui.panes[0]
-        .last_map
-        .expect("pane drawn")
-        .screen_from_plane(u, v)
-}
-
-fn drag(h: &mut Harness<'_, App>, from: Pos2, to: Pos2) {
-    h.hover_at(from);
-    h.drag_at(from);
-    h.run();
-    h.hover_at(from + (to - from) * 0.5);
-    h.run();
-    h.hover_at(to);
-    h.run();
-    h.drop_at(to);
-    h.run();
-}
+use support::ui::{App, drag, harness, screen};
 
 /// Draws an ellipse of ±3 px around plane pixel (u, v) of pane 0.
 fn ellipse(h: &mut Harness<'_, App>, u: f64, v: f64) {
-    let (a, b) = (screen(h, u - 3.0, v - 3.0), screen(h, u + 3.0, v + 3.0));
+    let (a, b) = (
+        screen(h, 0, u - 3.0, v - 3.0),
+        screen(h, 0, u + 3.0, v + 3.0),
+    );
     drag(h, a, b);
 }
 
 #[test]
 fn rois_recorded_from_the_measurement_box_show_their_ratio() {
-    let mut ws = sample_workspace();
+    let mut ws = support::sample_workspace();
+    ws.apply(Command::ImportLesionTable(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans/lesions.csv"),
+    ));
     let mr = ws
         .series
         .iter()

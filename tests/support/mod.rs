@@ -68,3 +68,92 @@ pub fn series(
         skipped: Vec::new(),
     }
 }
+
+/// The whole of `sample_scans/` loaded into a fresh workspace (all six series),
+/// through the same background loader the workstation uses.
+pub fn sample_workspace() -> nadir::session::Workspace {
+    use nadir::session::{LoadEvent, LoadJob, Workspace};
+    use std::time::{Duration, Instant};
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans");
+    let mut job = LoadJob::start(&folder).unwrap();
+    let mut workspace = Workspace::default();
+    let start = Instant::now();
+    loop {
+        let finished = job.is_finished();
+        for event in job.poll() {
+            if let LoadEvent::Loaded(series) = event {
+                workspace.add_series(*series);
+            }
+        }
+        if finished {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "stuck loading");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(workspace.series.len(), 6, "{:?}", workspace.skipped);
+    workspace
+}
+
+/// `sample_scans/truth.json`.
+pub fn sample_truth() -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans/truth.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The workstation under egui_kittest: the real panels, commands applied
+/// to the session after each frame, as the app does.
+#[cfg(feature = "gui")]
+pub mod ui {
+    use egui::Pos2;
+    use egui_kittest::Harness;
+    use nadir::session::Workspace;
+    use nadir::ui::{UiState, workstation_ui};
+
+    /// The app state the harness drives.
+    pub struct App {
+        /// The session.
+        pub workspace: Workspace,
+        /// The UI state.
+        pub ui: UiState,
+    }
+
+    /// A 1600 × 1000 harness around `workspace`.
+    pub fn harness(workspace: Workspace) -> Harness<'static, App> {
+        Harness::builder()
+            .with_size(egui::vec2(1600.0, 1000.0))
+            .build_ui_state(
+                |ui, app: &mut App| {
+                    let commands = workstation_ui(ui, &app.workspace, &mut app.ui);
+                    for c in commands {
+                        app.workspace.apply(c);
+                    }
+                },
+                App {
+                    workspace,
+                    ui: UiState::default(),
+                },
+            )
+    }
+
+    /// Screen point of plane pixel (u, v) in pane `pane` (drawn at least once).
+    pub fn screen(h: &Harness<'_, App>, pane: usize, u: f64, v: f64) -> Pos2 {
+        h.state().ui.panes[pane]
+            .last_map
+            .expect("pane drawn")
+            .screen_from_plane(u, v)
+    }
+
+    /// A left-button drag from `from` to `to` in four frames.
+    pub fn drag(h: &mut Harness<'_, App>, from: Pos2, to: Pos2) {
+        h.hover_at(from);
+        h.drag_at(from);
+        h.run();
+        h.hover_at(from + (to - from) * 0.5);
+        h.run();
+        h.hover_at(to);
+        h.run();
+        h.drop_at(to);
+        h.run();
+    }
+}
