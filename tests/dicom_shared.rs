@@ -392,3 +392,34 @@ fn dicomdir_tree_skips_indexes_and_files_without_pixels_and_splits_localisers() 
         "no split localiser: {by_uid:?}"
     );
 }
+
+/// The T2-weighted call (recist-1.1.md §11) on real MR headers: the NEMA
+/// T2-weighted IR series (TE 64 ms, TR 4415 ms) and pydicom's spin echo
+/// (TE 240 ms, TR 4000 ms) are T2-weighted; a T1 spin echo (TE 27 ms, TR
+/// 350 ms), a BOLD EPI (TE 30 ms: T2*) and an enhanced T1 whose TE/TR live in
+/// functional groups ("anat-T1w") are not.
+#[test]
+fn t2_weighting_of_real_mr_series() {
+    let Some(root) = shared() else { return };
+    for (case, expected) in [
+        ("nema-wg04/MR4_UNC", true),
+        ("pydicom/MR_small_implicit", true),
+        ("pydicom-data/MR2_J2KR", false),
+        ("dcm_qa_ts/1_explicit_le", false),
+        ("dcm_qa_xa30/5_T1_enhanced_multiframe", false),
+    ] {
+        let plan = nadir::dicom::scan(&root.join(case)).unwrap();
+        let stack = plan.stacks.first().expect(case);
+        let loaded = nadir::dicom::load_stack(
+            stack,
+            &nadir::dicom::LoadOptions {
+                hash: false,
+                progress: None,
+                cancel: None,
+            },
+        )
+        .unwrap();
+        let call = nadir::signal::t2_weighting(&loaded.volume.meta);
+        assert_eq!(call.t2_weighted, expected, "{case}: {}", call.reason);
+    }
+}
