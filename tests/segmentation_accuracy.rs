@@ -16,7 +16,7 @@ use std::path::Path;
 
 use nadir::dicom::{LoadOptions, LoadedSeries, load_stack, scan};
 use nadir::geom::Vec3;
-use nadir::segment::{GrowParams, VoxelSize, grow, propose_bidirectional};
+use nadir::segment::{GrowParams, VoxelSize, grow, partial_volume_ml, propose_bidirectional};
 
 fn load(dir: &Path) -> LoadedSeries {
     let found = scan(dir).unwrap();
@@ -94,7 +94,21 @@ fn measure(modality: &str) -> Vec<Row> {
             grown.hit_limit
         );
         let size = VoxelSize::of(volume).unwrap();
-        let measured_ml = size.volume_ml(&grown.mask).unwrap();
+        let counted_ml = size.volume_ml(&grown.mask).unwrap();
+        let pv = partial_volume_ml(volume, &grown.mask, &size).unwrap();
+        let measured_ml = counted_ml;
+        println!(
+            "  {} {}: voxel count {:.3} mL ({:+.1} %), partial-volume estimate {:.3} mL ({:+.1} %), L {:?}, shell voxels read {} / decided by the mask {}",
+            lesion["lesion_id"],
+            lesion["visit"],
+            counted_ml,
+            100.0 * (counted_ml / lesion["volume_ml"].as_f64().unwrap() - 1.0),
+            pv.volume_ml,
+            100.0 * (pv.volume_ml / lesion["volume_ml"].as_f64().unwrap() - 1.0),
+            pv.lesion_level,
+            pv.shell_voxels_measured,
+            pv.shell_voxels_fallback
+        );
         let proposal = propose_bidirectional(&grown.mask, &volume.geometry).unwrap();
         let semi = lesion["semi_axes_mm"].as_array().unwrap();
         rows.push(Row {
