@@ -106,9 +106,48 @@ fn measure(modality: &str) -> Vec<Row> {
             pv.volume_ml,
             100.0 * (pv.volume_ml / lesion["volume_ml"].as_f64().unwrap() - 1.0),
             pv.lesion_level,
-            pv.shell_voxels_measured,
-            pv.shell_voxels_fallback
+            pv.edge_voxels_read,
+            pv.edge_voxels_decided
         );
+        if std::env::var("PER_SLICE").is_ok() {
+            let semi: Vec<f64> = lesion["semi_axes_mm"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
+            let voxel_ml = size.voxel_volume_ml(seed[0]).unwrap();
+            let slab = size.slice_extent_mm[seed[0]];
+            for (k, ml) in &pv.per_slice_ml {
+                let z = volume
+                    .geometry
+                    .patient_from_voxel(0.0, 0.0, *k as f64)
+                    .unwrap()
+                    .z()
+                    - centre[2];
+                let (a, b) = (
+                    (z - slab / 2.0).max(-semi[2]),
+                    (z + slab / 2.0).min(semi[2]),
+                );
+                let area = |t: f64| t - t * t * t / (3.0 * semi[2] * semi[2]);
+                let truth = if b > a {
+                    std::f64::consts::PI * semi[0] * semi[1] * (area(b) - area(a)) / 1000.0
+                } else {
+                    0.0
+                };
+                let counted = grown
+                    .mask
+                    .counts_per_slice()
+                    .iter()
+                    .find(|(s, _)| s == k)
+                    .map_or(0, |(_, n)| *n);
+                println!(
+                    "      slice {k}: truth {:.1} estimate {:.1} count {counted} (voxels)",
+                    truth / voxel_ml,
+                    ml / voxel_ml
+                );
+            }
+        }
         let proposal = propose_bidirectional(&grown.mask, &volume.geometry).unwrap();
         let semi = lesion["semi_axes_mm"].as_array().unwrap();
         rows.push(Row {
