@@ -32,9 +32,18 @@
 //!   the value), the in-plane ring (one to two pixels outside the zone, same
 //!   slice) near `v`: its values on the same side of `L` as `I(v)` that can
 //!   explain `I(v)`, the quartile nearest `L`.
+//! - A structure crossing the zone (a vessel running past the lesion) is
+//!   not its partial volume: zone voxels outside the mask reached in-plane
+//!   from a ring voxel nearer `L` than the ring's own level, through voxels
+//!   nearer `L` too, count 0.
 //! - Noise: the fraction of one voxel is read only where the contrast
 //!   `|L − B(v)|` is at least ten noise SDs; elsewhere (and with no tissue to
-//!   compare with) the mask decides: 1 inside, 0 outside.
+//!   compare with) the mask decides: 1 inside, 0 outside. The clamp adds
+//!   about `0.4 σ / |L − B|` to each empty voxel of the zone: with an ideal
+//!   mask, +5 to +7 % on 13–16 mm lesions at 30 and 13 noise SDs of
+//!   contrast (the `monte_carlo` study in the tests). Keeping fractions
+//!   within three noise SDs of `[0, 1]` instead removes that bias in the
+//!   study but loses to a wrong `B` on the sample phantom; the clamp stays.
 //!
 //! With no in-plane core the result is the voxel count.
 
@@ -305,9 +314,50 @@ pub fn partial_volume_ml(
                     .is_some_and(|d| (RING_FROM..=RING_TO).contains(d))
             })
             .collect();
+        // another structure crossing the zone (a vessel): zone voxels
+        // outside the mask reached from a lesion-like ring voxel through
+        // voxels nearer the lesion level than the ring's tissue level
+        let mut ring_values: Vec<f64> = ring
+            .iter()
+            .filter_map(|&(r, c)| value.get(at(s, r, c)).copied())
+            .collect();
+        let ring_level = median(&mut ring_values).unwrap_or(level);
+        let lesion_like = |r: usize, c: usize| {
+            value
+                .get(at(s, r, c))
+                .is_some_and(|v| (v - level).abs() < (v - ring_level).abs())
+        };
+        let mut crossing = vec![false; plane];
+        if tissue(ring_level) {
+            let mut stack: Vec<(usize, usize)> = ring
+                .iter()
+                .copied()
+                .filter(|&(r, c)| lesion_like(r, c))
+                .collect();
+            while let Some((r, c)) = stack.pop() {
+                for (dr, dc) in [(0i64, 1i64), (0, -1), (1, 0), (-1, 0)] {
+                    let (rr, cc) = (r as i64 + dr, c as i64 + dc);
+                    if rr < 0 || cc < 0 || rr as usize >= n[1] || cc as usize >= n[2] {
+                        continue;
+                    }
+                    let (rr, cc) = (rr as usize, cc as usize);
+                    let k = rr * n[2] + cc;
+                    if in_zone(rr, cc)
+                        && !crossing.get(k).copied().unwrap_or(true)
+                        && !inside.get(at(s, rr, cc)).copied().unwrap_or(true)
+                        && lesion_like(rr, cc)
+                    {
+                        if let Some(x) = crossing.get_mut(k) {
+                            *x = true;
+                        }
+                        stack.push((rr, cc));
+                    }
+                }
+            }
+        }
         for r in 0..n[1] {
             for c in 0..n[2] {
-                if !in_zone(r, c) {
+                if !in_zone(r, c) || crossing.get(r * n[2] + c).copied().unwrap_or(false) {
                     continue;
                 }
                 let i = at(s, r, c);
@@ -457,15 +507,27 @@ fn local_background(
         // is wholly lesion (measured against the other side's tissue);
         // beyond it, something else (a vessel) that the mask decides
         if (here - level).abs() <= 3.0 * sigma && here != level {
-            return local_background(
-                ring,
-                r,
-                c,
-                level - (here - level).signum() * 1e-9,
-                level,
-                sigma,
-                value,
-            );
+            // the other side, once (the mirrored value is on it)
+            let mirrored = level - (here - level);
+            let darker = mirrored < level;
+            let mut other: Vec<f64> = ring
+                .iter()
+                .filter(|&&(rr, cc)| {
+                    (rr as i64 - r as i64)
+                        .abs()
+                        .max((cc as i64 - c as i64).abs())
+                        <= reach
+                })
+                .filter_map(|&(rr, cc)| value(rr, cc))
+                .filter(|&v| {
+                    if darker {
+                        v < level - tolerance
+                    } else {
+                        v > level + tolerance
+                    }
+                })
+                .collect();
+            return quantile(&mut other, if darker { 0.75 } else { 0.25 });
         }
         return None;
     }
@@ -679,18 +741,25 @@ mod tests {
     #[test]
     #[ignore = "study: Monte Carlo of the estimator's bias and spread"]
     fn monte_carlo() {
-        for (name, semi, lesion, background) in [
-            ("NT1-like 15 mm liver", [6.5, 6.0, 7.5], 45.0, 105.0),
-            ("NT1-like 12 mm liver", [5.2, 4.8, 6.0], 45.0, 105.0),
-            ("T2-like 27 mm liver", [11.0, 10.2, 13.5], 50.0, 105.0),
-            ("N1-like 16 mm fat", [7.0, 5.5, 8.0], 60.0, -100.0),
+        for (name, semi, lesion, background, sigma) in [
+            ("NT1-like 15 mm liver", [6.5, 6.0, 7.5], 45.0, 105.0, 12.0),
+            ("NT1-like 12 mm liver", [5.2, 4.8, 6.0], 45.0, 105.0, 12.0),
+            ("T2-like 27 mm liver", [11.0, 10.2, 13.5], 50.0, 105.0, 12.0),
+            ("N1-like 16 mm fat", [7.0, 5.5, 8.0], 60.0, -100.0, 12.0),
+            (
+                "MR-like 13 mm, contrast 500, σ 15",
+                [5.6, 5.2, 6.5],
+                700.0,
+                200.0,
+                15.0,
+            ),
         ] {
             let mut errors = Vec::new();
             let mut counts = Vec::new();
             for seed in 0..40u64 {
                 let z = 25.0 + (seed % 8) as f64 * 0.625;
                 let (v, mask, truth) =
-                    noisy_phantom(seed, [z, 29.6, 30.2], semi, lesion, background, 12.0);
+                    noisy_phantom(seed, [z, 29.6, 30.2], semi, lesion, background, sigma);
                 let size = VoxelSize::of(&v).unwrap();
                 let pv = partial_volume_ml(&v, &mask, &size).unwrap();
                 errors.push(pv.volume_ml / truth - 1.0);
