@@ -45,7 +45,6 @@ struct Row {
     truth_long_mm: f64,
     measured_long_mm: f64,
     spacing_mm: f64,
-    tall_slices: f64,
 }
 
 fn measure(modality: &str) -> Vec<Row> {
@@ -154,7 +153,6 @@ fn measure(modality: &str) -> Vec<Row> {
             }
         }
         let proposal = propose_bidirectional(&grown.mask, &volume.geometry).unwrap();
-        let semi = lesion["semi_axes_mm"].as_array().unwrap();
         rows.push(Row {
             lesion: lesion["lesion_id"].as_str().unwrap().to_string(),
             visit: lesion["visit"].as_str().unwrap().to_string(),
@@ -164,7 +162,6 @@ fn measure(modality: &str) -> Vec<Row> {
             truth_long_mm: lesion["long_axis_mm"].as_f64().unwrap(),
             measured_long_mm: proposal.long_mm,
             spacing_mm: size.pixel_spacing_mm[1],
-            tall_slices: 2.0 * semi[2].as_f64().unwrap() / size.slice_extent_mm[seed[0]],
         });
     }
     rows
