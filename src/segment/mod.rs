@@ -18,10 +18,12 @@
 
 mod grow;
 mod mask;
+mod partial;
 mod shape;
 
 pub use grow::{GrowBox, GrowParams, Grown, grow};
 pub use mask::{Mask, Voxel};
+pub use partial::{PartialVolume, partial_volume_ml};
 pub use shape::{
     OutlineSegment, Proposal, brush, fill_runs, interpolate_gaps, outline, propose_bidirectional,
 };
