@@ -92,6 +92,12 @@ fn growing_t2_on_the_baseline_ct_and_proposing_its_diameters() {
     assert!(!nadir::segment::outline(&seg.mask, &frame).is_empty());
     // the lesion panel shows the volume and proposes the diameters
     assert!(h.query_all_by_label_contains(" mL").next().is_some());
+    // The experimental partial-volume estimate is shown beside the count.
+    assert!(
+        h.query_by_label_contains("partial-volume estimate")
+            .is_some(),
+        "partial-volume estimate shown"
+    );
     h.get_by_label("Propose diameters").click();
     h.run();
     let patient = h.state().workspace.current_patient().unwrap().clone();

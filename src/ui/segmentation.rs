@@ -6,7 +6,7 @@ use egui::{Color32, Rect, RichText, Stroke};
 
 use super::viewport::ScreenMap;
 use crate::recist::{Category, Date};
-use crate::segment::{fill_runs, mask_stats, outline};
+use crate::segment::{fill_runs, mask_stats, outline, partial_volume_ml};
 use crate::session::segmentation::{VOLUME_PD_PCT, VOLUME_PR_PCT, volumetric_rows};
 use crate::session::{Command, SegmentGesture, Workspace};
 use crate::tracking::{Lesion, Patient};
@@ -128,6 +128,20 @@ pub fn segmentation_panel_ui(
                         stats.voxels, stats.mean, stats.sd, stats.min, stats.max
                     ));
                 }
+                if let Some(estimate) = entry.and_then(|e| partial_volume_cached(ui, e, s)) {
+                    ui.label(
+                        RichText::new(format!("partial-volume estimate {estimate:.2} mL"))
+                            .small()
+                            .weak(),
+                    )
+                    .on_hover_text(
+                        "Experimental: the mask's end slices (and the slice beyond each) counted by each voxel's \
+                         partial-volume fraction where the contrast allows (src/segment/partial.rs). \
+                         The volume above (voxel count) is what the lesion table exports. \
+                         On the sample MR it is within 5 % of truth for 9 of 12 lesions (count: 3); \
+                         on the low-contrast CT it ties the count.",
+                    );
+                }
             }
         }
     });
@@ -199,4 +213,36 @@ pub fn volumetric_ui(ui: &mut egui::Ui, workspace: &Workspace) {
                 ui.end_row();
             }
         });
+}
+
+/// The partial-volume estimate of a mask, cached in egui's memory by a hash
+/// of the mask's bytes (the estimate takes a few ms; the panel is drawn
+/// every frame).
+fn partial_volume_cached(
+    ui: &egui::Ui,
+    entry: &crate::session::SeriesEntry,
+    segmentation: &crate::tracking::Segmentation,
+) -> Option<f64> {
+    use std::hash::{Hash, Hasher};
+    type Key = (String, u64);
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    segmentation.mask.to_bytes().hash(&mut hasher);
+    let key: Key = (segmentation.series_uid.clone(), hasher.finish());
+    let id = egui::Id::unique((
+        "partial_volume",
+        segmentation.lesion_id.as_str(),
+        segmentation.date,
+    ));
+    if let Some((cached_key, value)) = ui.ctx().data(|d| d.get_temp::<(Key, Option<f64>)>(id))
+        && cached_key == key
+    {
+        return value;
+    }
+    let value = segmentation
+        .voxel_size
+        .as_ref()
+        .and_then(|size| partial_volume_ml(entry.volume(), &segmentation.mask, size).ok())
+        .map(|p| p.volume_ml);
+    ui.ctx().data_mut(|d| d.insert_temp(id, (key, value)));
+    value
 }
