@@ -269,6 +269,13 @@ impl eframe::App for NadirApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        // Closing would lose reads (no project, failed writes): ask first.
+        if ui.ctx().input(|i| i.viewport().close_requested())
+            && ui::project::close_needs_prompt(&self.workspace, &mut self.ui_state.project)
+        {
+            ui.ctx()
+                .send_viewport_cmd(egui::ViewportCommand::CancelClose);
+        }
         let commands = ui::workstation_ui(ui, &self.workspace, &mut self.ui_state);
         self.apply(commands);
     }

@@ -264,6 +264,35 @@ pub fn remember_recent(dir: &Path, project: &Path) -> std::io::Result<()> {
 // gains small hooks).
 
 impl Workspace {
+    /// Why closing Nadir now would lose reads, if it would: lesions or
+    /// measurements that live only in this session (no project), writes the
+    /// project file refused (kept and retried until then), or edits made
+    /// to a project open read-only. `None` when everything is on disk (or
+    /// there is nothing to lose); queued writes are flushed on exit.
+    pub fn unsaved_work(&self) -> Option<String> {
+        let has_reads = self.patients.values().any(|p| {
+            !p.lesions.is_empty()
+                || !p.measurements.is_empty()
+                || !p.signals.is_empty()
+                || !p.segmentations.is_empty()
+        });
+        match self.project.status() {
+            SaveStatus::NoProject if has_reads => Some(
+                "This session's lesions and measurements are not in a project file: \
+                 closing now loses them."
+                    .into(),
+            ),
+            SaveStatus::Failed(error) => Some(format!(
+                "The last changes could not be written to the project ({error}); \
+                 they are kept and retried while Nadir stays open."
+            )),
+            SaveStatus::ReadOnly(reason) if self.history.can_undo() => Some(format!(
+                "The project is open read-only ({reason}): this session's changes are not saved."
+            )),
+            _ => None,
+        }
+    }
+
     /// The name shown for a patient: the pseudonym when blinded, else the key.
     pub fn patient_label(&self, key: &str) -> String {
         if self.project.blinded {

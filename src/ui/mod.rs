@@ -49,6 +49,7 @@ pub fn workstation_ui(
         egui::CentralPanel::default().show(ui, |ui| {
             cohort::cohort_ui(ui, workspace, &mut commands);
         });
+        project::close_prompt_ui(ui, workspace, &mut state.project, &mut commands);
         return commands;
     }
     egui::Panel::top("toolbar").show(ui, |ui| toolbar_ui(ui, workspace, &mut commands));
@@ -79,6 +80,7 @@ pub fn workstation_ui(
         .show(ui, |ui| panes_ui(ui, workspace, state, &mut commands));
     project::audit_window_ui(ui, workspace, &mut commands);
     project::relink_window_ui(ui, workspace, &mut state.project, &mut commands);
+    project::close_prompt_ui(ui, workspace, &mut state.project, &mut commands);
     commands
 }
 

@@ -18,6 +18,64 @@ pub struct ProjectUi {
     pub reader: String,
     /// Whether the relink window is open.
     pub relink_open: bool,
+    /// The "unsaved work" prompt is showing (a close was cancelled).
+    pub close_prompt: bool,
+    /// The reader chose to quit anyway: let the next close through.
+    pub allow_close: bool,
+}
+
+/// Called when the window is asked to close: whether to cancel the close
+/// and ask the reader first, because closing would lose reads
+/// ([`Workspace::unsaved_work`]).
+pub fn close_needs_prompt(workspace: &Workspace, state: &mut ProjectUi) -> bool {
+    if state.allow_close || workspace.unsaved_work().is_none() {
+        return false;
+    }
+    state.close_prompt = true;
+    true
+}
+
+/// The prompt shown when closing would lose reads: save as a project, keep
+/// Nadir open (failed writes keep being retried), or quit anyway.
+pub fn close_prompt_ui(
+    ui: &mut egui::Ui,
+    workspace: &Workspace,
+    state: &mut ProjectUi,
+    commands: &mut Vec<Command>,
+) {
+    if !state.close_prompt {
+        return;
+    }
+    let Some(why) = workspace.unsaved_work() else {
+        state.close_prompt = false;
+        return;
+    };
+    egui::Window::new("Unsaved reads")
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
+        .show(ui.ctx(), |ui| {
+            ui.label(why);
+            ui.add_space(6.0);
+            ui.horizontal(|ui| {
+                let no_project = matches!(workspace.project.status(), SaveStatus::NoProject);
+                if no_project
+                    && ui.button("Save as project…").clicked()
+                    && let Some(path) = pick_project_to_save()
+                {
+                    commands.push(Command::NewProject(path));
+                    state.close_prompt = false;
+                }
+                if ui.button("Keep Nadir open").clicked() {
+                    state.close_prompt = false;
+                }
+                if ui.button("Quit and lose them").clicked() {
+                    state.close_prompt = false;
+                    state.allow_close = true;
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+        });
 }
 
 fn pick_project_to_save() -> Option<PathBuf> {
