@@ -375,6 +375,8 @@ pub struct CohortState {
     pub error: Option<String>,
     /// An import running in the background.
     pub job: Option<CohortJob>,
+    /// `cohort` as a blinded reader sees it, made once per import (not per frame).
+    blinded: Option<Cohort>,
 }
 
 impl CohortState {
@@ -397,10 +399,21 @@ impl CohortState {
     pub fn finish(&mut self, result: Result<Cohort, String>) {
         match result {
             Ok(cohort) => {
+                self.blinded = Some(cohort.blinded());
                 self.cohort = Some(cohort);
                 self.error = None;
             }
             Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// The cohort to show: with patient IDs replaced by "Subject N" when
+    /// the reading is blinded.
+    pub fn shown(&self, blinded: bool) -> Option<&Cohort> {
+        if blinded {
+            self.blinded.as_ref()
+        } else {
+            self.cohort.as_ref()
         }
     }
 
@@ -484,5 +497,22 @@ mod blinding_tests {
         // Sorted IDs: P1 → 1, P10 → 2, P2 → 3; "P1" does not rewrite "P10".
         assert_eq!(blinded.warnings[0], "Subject 2: no baseline sum");
         assert_eq!(blinded.warnings[1], "Subject 1 and Subject 3 share a date");
+    }
+
+    #[test]
+    fn the_state_shows_the_blinded_copy_made_at_import() {
+        let mut state = CohortState::default();
+        let cohort = Cohort::build(
+            CohortSource::Session,
+            vec![outcome("P7", BestResponse::Sd, -5.0)],
+            None,
+            Vec::new(),
+        );
+        state.finish(cohort);
+        assert_eq!(state.shown(false).unwrap().outcomes[0].patient_id, "P7");
+        assert_eq!(
+            state.shown(true).unwrap().outcomes[0].patient_id,
+            "Subject 1"
+        );
     }
 }

@@ -351,11 +351,11 @@ impl Workspace {
                     self.series
                         .iter()
                         .find(|e| e.uid() == uid)
-                        .map(|e| e.volume().meta.clone())
+                        .map(|e| &e.volume().meta)
                 })
             };
             if let (Some(a), Some(b)) = (meta(&before.series_uid), meta(&after.series_uid)) {
-                let changes = protocol_changes(&a, &b);
+                let changes = protocol_changes(a, b);
                 if !changes.is_empty() {
                     protocol_warnings.push(format!(
                         "{} vs {}: {} — signal intensities may not be comparable",

@@ -125,15 +125,7 @@ pub fn cohort_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Co
                 }
             });
     }
-    let blinded_copy;
-    let cohort = match &state.cohort {
-        Some(cohort) if workspace.project.blinded => {
-            blinded_copy = cohort.blinded();
-            Some(&blinded_copy)
-        }
-        other => other.as_ref(),
-    };
-    let Some(cohort) = cohort else {
+    let Some(cohort) = state.shown(workspace.project.blinded) else {
         ui.add_space(40.0);
         ui.vertical_centered(|ui| {
             ui.label(
