@@ -8,9 +8,10 @@
 //! data. Like dcmtk and gdcm, and unlike pydicom, it decodes files whose SOS
 //! segment has non-conformant parameters, reporting a warning.
 //!
-//! This is the only module with `unsafe` code: four FFI calls, each with the
-//! invariant it relies on written next to it. Everything else (marker
-//! parsing, sizes, error mapping) is safe Rust.
+//! This module and `volume::buffer` (one `madvise`) are the only ones with
+//! `unsafe` code: here, four FFI calls, each with the invariant it relies on
+//! written next to it. Everything else (marker parsing, sizes, error
+//! mapping) is safe Rust.
 #![allow(unsafe_code)]
 
 use std::ffi::CStr;

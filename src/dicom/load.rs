@@ -81,7 +81,7 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
             columns: format.columns,
         });
     }
-    let mut buffer = vec![0i16; n * plane];
+    let mut buffer = crate::volume::buffer::zeroed_voxels(n * plane);
 
     // A multi-frame object is parsed once and shared by the workers.
     let shared_object: Option<OpenedObject> = if plan.files.len() == 1 && n > 1 {

@@ -6,6 +6,7 @@
 //! stored values makes the pixel fingerprint exact and halves memory against
 //! `f32`; the rescale is an affine map, so windowing and statistics stay cheap.
 
+pub mod buffer;
 pub mod plane;
 
 use ndarray::Array3;
