@@ -251,9 +251,11 @@ fn ct_segmentation_meets_the_issue_target() {
 
 /// The T2-weighted MR series (2 mm pixels, 5 mm slices, Rician noise), for
 /// the 12 lesions the MR shows: today 10 within 25 % (3 within 5 %) by the
-/// voxel count, 9 within 5 % by the partial-volume estimate (the contrast is
-/// 20–30 noise SDs); the smallest (NT1 at W16, 12 mm) leaks — a box is
-/// needed there.
+/// voxel count, 9 within 5 % and all within 15 % by the partial-volume
+/// estimate (the contrast is 20–30 noise SDs), 11 long axes within one
+/// pixel (NT1 at W8, 13 mm: 10.2 mm). NT1 at W16 (12 mm) used to leak into
+/// the whole liver (544 mL): the seed's 5 × 5 neighbourhood held the
+/// lesion's edge, whose spread was taken for noise.
 #[test]
 fn mr_segmentation_stays_within_regression_bounds() {
     let rows = measure("MR");
@@ -279,13 +281,157 @@ fn mr_segmentation_stays_within_regression_bounds() {
         partial.iter().filter(|e| **e <= 0.05).count() >= 9,
         "{partial:?}"
     );
-    assert!(
-        partial.iter().filter(|e| **e <= 0.15).count() >= 11,
-        "{partial:?}"
-    );
+    assert!(partial.iter().all(|e| *e <= 0.15), "{partial:?}");
     let long_ok = rows
         .iter()
-        .filter(|r| (r.measured_long_mm - r.truth_long_mm).abs() <= 2.0 * r.spacing_mm)
+        .filter(|r| (r.measured_long_mm - r.truth_long_mm).abs() <= r.spacing_mm)
         .count();
     assert!(long_ok >= 11, "{long_ok}");
+}
+
+/// Noise of the phantom's CT before its in-plane [1 2 1]/4 blur, HU: 12 HU
+/// after the blur at 5 mm (`CT_NOISE_HU_AT_5MM / BLUR_NOISE_FACTOR` in
+/// `src/synth`).
+const CT_NOISE_BEFORE_BLUR_HU: f64 = 12.0 / 0.375;
+
+/// How well ANY partial-volume volume estimate can do on the 5 mm CT, from
+/// the noise alone: an oracle that knows the lesion and tissue levels
+/// exactly and which voxels are wholly lesion or wholly tissue still has to
+/// read the fraction of every voxel the blurred lesion edge touches, and
+/// each carries the image noise. With `Z` those voxels, `K` the blur and
+/// `σ₀` the noise before it, the oracle's volume has the standard deviation
+/// `σ₀ · ‖K ∗ 1_Z‖₂ / |L − B|` voxels. Real estimators also estimate `L`,
+/// `B` and `Z`, so they do no better.
+///
+/// The result (printed): NT1, a 12–15 mm liver lesion 60 HU darker than
+/// the liver (5 noise SDs), has a floor of 8–13 %, so "within 5 %" is at
+/// best a coin toss for it on this series; every other lesion's floor is
+/// at most 3 % — the target is reachable for 12 of the 15 in principle.
+#[test]
+fn ct_noise_floor_of_any_volume_estimate() {
+    use nadir::synth::{Ellipsoid, Tissue};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans");
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("truth.json")).unwrap()).unwrap();
+    let series = truth["series"].as_array().unwrap();
+    let f = |v: &serde_json::Value| v.as_f64().unwrap();
+    let triple = |v: &serde_json::Value| [f(&v[0]), f(&v[1]), f(&v[2])];
+    println!("lesion visit    voxels  edge voxels  floor SD %");
+    let mut floors = Vec::new();
+    for lesion in truth["lesions"].as_array().unwrap() {
+        let uid = lesion["ct_series_instance_uid"].as_str().unwrap();
+        let s = series
+            .iter()
+            .find(|s| s["series_instance_uid"] == uid)
+            .unwrap();
+        let px = f(&s["pixel_spacing_mm"][0]);
+        let dz = f(&s["slice_spacing_mm"]);
+        let thickness = f(&s["slice_thickness_mm"]);
+        let origin = triple(&s["origin_mm"]);
+        let ellipsoid = Ellipsoid {
+            centre_mm: triple(&lesion["ct_centre_mm"]),
+            semi_axes_mm: triple(&lesion["semi_axes_mm"]),
+            rotation_deg: f(&lesion["in_plane_rotation_deg"]),
+        };
+        let host = match lesion["organ"].as_str().unwrap() {
+            "lung" => Tissue::Lung,
+            "liver" => Tissue::Liver,
+            // the abdominal-wall lesion lies in muscle (and fat): the
+            // lower-contrast neighbour
+            "abdominal wall" => Tissue::Muscle,
+            _ => Tissue::Fat,
+        };
+        let contrast = (f(&lesion["ct_mean_hu"]) - host.ct_hu()).abs();
+        // a box around the lesion on the series grid, three pixels and two
+        // slices of margin
+        let half = ellipsoid.half_extent_mm();
+        let index = |axis: usize, step: f64| {
+            ((ellipsoid.centre_mm[axis] - origin[axis]) / step).round() as i64
+        };
+        let (c0, r0, k0) = (index(0, px), index(1, px), index(2, dz));
+        let (rc, rr) = (
+            (half[0] / px).ceil() as i64 + 3,
+            (half[1] / px).ceil() as i64 + 3,
+        );
+        let rk = (half[2] / dz).ceil() as i64 + 2;
+        let (nc, nr, nk) = (2 * rc + 1, 2 * rr + 1, 2 * rk + 1);
+        let at = |k: i64, r: i64, c: i64| ((k * nr + r) * nc + c) as usize;
+        let mut occupancy = vec![0.0; (nk * nr * nc) as usize];
+        for k in 0..nk {
+            for r in 0..nr {
+                for c in 0..nc {
+                    let centre = [
+                        origin[0] + (c0 - rc + c) as f64 * px,
+                        origin[1] + (r0 - rr + r) as f64 * px,
+                        origin[2] + (k0 - rk + k) as f64 * dz,
+                    ];
+                    occupancy[at(k, r, c)] =
+                        ellipsoid.occupancy(centre, [px / 2.0, px / 2.0, thickness / 2.0], 4, 8);
+                }
+            }
+        }
+        // the separable in-plane [1 2 1]/4 blur (the box margin is empty)
+        let blur = |input: &[f64]| -> Vec<f64> {
+            let get = |v: &[f64], k: i64, r: i64, c: i64| {
+                if r < 0 || c < 0 || r >= nr || c >= nc {
+                    0.0
+                } else {
+                    v[at(k, r, c)]
+                }
+            };
+            let mut across = vec![0.0; input.len()];
+            let mut out = vec![0.0; input.len()];
+            for k in 0..nk {
+                for r in 0..nr {
+                    for c in 0..nc {
+                        across[at(k, r, c)] = 0.25 * get(input, k, r, c - 1)
+                            + 0.5 * get(input, k, r, c)
+                            + 0.25 * get(input, k, r, c + 1);
+                    }
+                }
+                for r in 0..nr {
+                    for c in 0..nc {
+                        out[at(k, r, c)] = 0.25 * get(&across, k, r - 1, c)
+                            + 0.5 * get(&across, k, r, c)
+                            + 0.25 * get(&across, k, r + 1, c);
+                    }
+                }
+            }
+            out
+        };
+        let blurred = blur(&occupancy);
+        let edge: Vec<f64> = blurred
+            .iter()
+            .map(|&b| if b > 1e-9 && b < 1.0 - 1e-9 { 1.0 } else { 0.0 })
+            .collect();
+        let weights = blur(&edge);
+        let sd_voxels =
+            CT_NOISE_BEFORE_BLUR_HU * weights.iter().map(|w| w * w).sum::<f64>().sqrt() / contrast;
+        let voxels = f(&lesion["volume_ml"]) * 1000.0 / (px * px * dz);
+        let floor = sd_voxels / voxels;
+        println!(
+            "{:6} {:8} {:7.0} {:12.0} {:10.1}",
+            lesion["lesion_id"].as_str().unwrap(),
+            lesion["visit"].as_str().unwrap(),
+            voxels,
+            edge.iter().sum::<f64>(),
+            100.0 * floor
+        );
+        floors.push((
+            lesion["lesion_id"].as_str().unwrap().to_string(),
+            lesion["visit"].as_str().unwrap().to_string(),
+            floor,
+        ));
+    }
+    assert_eq!(floors.len(), 15);
+    for (id, visit, floor) in &floors {
+        if id == "NT1" {
+            // a standard deviation above 5 % at W8 and W16, and above 2.5 %
+            // (a one-in-twenty miss at best) at baseline
+            let limit = if visit == "baseline" { 0.025 } else { 0.05 };
+            assert!(*floor > limit, "{id} {visit}: {floor}");
+        } else {
+            assert!(*floor < 0.035, "{id} {visit}: {floor}");
+        }
+    }
 }

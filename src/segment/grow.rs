@@ -123,7 +123,22 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
     let level0 = median(&mut small).ok_or(SegmentError::SeedOutside)?;
     let mut deviations: Vec<f64> = near(2).iter().map(|v| (*v - level0).abs()).collect();
     let slope = volume.slice_rescale(seed[0]).slope.abs().max(1e-9);
-    let sigma0 = (1.4826 * median(&mut deviations).unwrap_or(0.0)).max(slope);
+    // Near a small lesion the 5 × 5 neighbourhood holds its edge, and the
+    // spread about the level is the contrast, not the noise: the noise is
+    // then read from differences of horizontal neighbours over 9 × 9 (an
+    // edge crosses few of them), times 2.5 to stay above the spread of
+    // correlated (blurred) noise, whichever is smaller.
+    let spread = 1.4826 * median(&mut deviations).unwrap_or(0.0);
+    let mut steps = Vec::new();
+    for r in seed[1].saturating_sub(4)..=(seed[1] + 4).min(grid[1] - 1) {
+        for c in seed[2].saturating_sub(4)..(seed[2] + 4).min(grid[2] - 1) {
+            if let (Some(a), Some(b)) = (value([seed[0], r, c]), value([seed[0], r, c + 1])) {
+                steps.push((b - a).abs());
+            }
+        }
+    }
+    let step_sd = median(&mut steps).map_or(f64::INFINITY, |m| 1.4826 * m / 2f64.sqrt());
+    let sigma0 = spread.min(2.5 * step_sd).max(slope);
     let (row_mm, column_mm) = VoxelSize::of(volume)
         .map(|v| (v.pixel_spacing_mm[0], v.pixel_spacing_mm[1]))
         .unwrap_or((1.0, 1.0));
