@@ -131,9 +131,7 @@ pub fn check_encapsulated_end(
     header: &ImageHeader,
 ) -> Result<(), SkipReason> {
     let encapsulated = object
-        .element_opt(tags::PIXEL_DATA)
-        .ok()
-        .flatten()
+        .get(tags::PIXEL_DATA)
         .is_some_and(|e| matches!(e.value(), Value::PixelSequence(_)));
     if encapsulated && !tail_has_sequence_delimiter(&header.path) {
         return Err(SkipReason(
@@ -229,9 +227,7 @@ fn decode_from_object(
 ) -> Result<(), SkipReason> {
     let format = header.format;
     let element = object
-        .element_opt(tags::PIXEL_DATA)
-        .ok()
-        .flatten()
+        .get(tags::PIXEL_DATA)
         .ok_or_else(|| SkipReason("no Pixel Data element".into()))?;
     let frame_pixels = format.pixels_per_frame();
     let start = frame as usize * frame_pixels;

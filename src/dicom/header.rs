@@ -264,7 +264,7 @@ pub fn header_from_object(
     if rows == 0 || columns == 0 {
         return Err(skip("empty image (Rows or Columns is 0)"));
     }
-    let number_of_frames = match obj.element_opt(tags::NUMBER_OF_FRAMES).ok().flatten() {
+    let number_of_frames = match obj.get(tags::NUMBER_OF_FRAMES) {
         None => 1,
         Some(e) => {
             let raw = e.to_str().map(|s| s.trim().to_string()).unwrap_or_default();
@@ -462,7 +462,7 @@ fn rescale_of(obj: &InMemDicomObject) -> Option<Rescale> {
 }
 
 fn functional_group(obj: &InMemDicomObject, seq: Tag, index: usize) -> Option<&InMemDicomObject> {
-    obj.element_opt(seq).ok()??.items()?.get(index)
+    obj.get(seq)?.items()?.get(index)
 }
 
 fn item(obj: &InMemDicomObject, seq: Tag) -> Option<&InMemDicomObject> {
@@ -472,7 +472,7 @@ fn item(obj: &InMemDicomObject, seq: Tag) -> Option<&InMemDicomObject> {
 /// The raw bytes of an element whose VR is UN (unknown), which some
 /// anonymisers and converters leave behind; `None` for any other VR.
 fn unknown_vr_bytes(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<u8>> {
-    let e = obj.element_opt(tag).ok()??;
+    let e = obj.get(tag)?;
     (e.vr() == VR::UN).then(|| e.to_bytes().ok().map(|b| b.into_owned()))?
 }
 
@@ -486,9 +486,7 @@ fn text(obj: &InMemDicomObject, tag: Tag) -> String {
     if let Some(bytes) = unknown_vr_bytes(obj, tag) {
         return trim(&String::from_utf8_lossy(&bytes));
     }
-    obj.element_opt(tag)
-        .ok()
-        .flatten()
+    obj.get(tag)
         .and_then(|e| e.to_str().ok().map(|s| trim(&s)))
         .unwrap_or_default()
 }
@@ -517,7 +515,7 @@ fn floats(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<f64>> {
                 None => return None,
             }
         }
-        None => obj.element_opt(tag).ok()??.to_multi_float64().ok()?,
+        None => obj.get(tag)?.to_multi_float64().ok()?,
     };
     (!values.is_empty() && values.iter().all(|v| v.is_finite())).then_some(values)
 }
@@ -550,7 +548,7 @@ fn int(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
     if unknown_vr_bytes(obj, tag).is_some() {
         return text(obj, tag).parse().ok();
     }
-    obj.element_opt(tag).ok()??.to_int::<i64>().ok()
+    obj.get(tag)?.to_int::<i64>().ok()
 }
 
 /// A small unsigned attribute (US); an unreadable value is a reason to skip.
@@ -561,7 +559,7 @@ fn uint(obj: &InMemDicomObject, tag: Tag) -> Result<Option<u16>, SkipReason> {
             .map(|b| Some(u16::from_le_bytes(b)))
             .map_err(|_| skip(format!("unreadable value of {tag}")));
     }
-    match obj.element_opt(tag).ok().flatten() {
+    match obj.get(tag) {
         None => Ok(None),
         Some(e) => e
             .to_int::<u16>()
