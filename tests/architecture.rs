@@ -101,6 +101,22 @@ fn recist_engine_stands_alone() {
     );
 }
 
+/// dicom-rs 0.10 answers `element_opt` for an absent tag by building a
+/// `NoSuchDataElementTag` error, and snafu force-captures a stack backtrace
+/// for it: that was 70 % of the header pass's CPU (300 files: 30 ms, now
+/// 5 ms with `InMemDicomObject::get`, which builds no error).
+#[test]
+fn dicom_lookups_of_optional_tags_build_no_errors() {
+    for (file, code) in code_of("dicom") {
+        assert!(
+            !code.contains("element_opt("),
+            "{} calls dicom-rs `element_opt`, which captures a backtrace for every \
+             absent tag: use `InMemDicomObject::get`",
+            file.display()
+        );
+    }
+}
+
 #[test]
 fn only_the_dicom_module_names_dicom_rs() {
     for module in [
