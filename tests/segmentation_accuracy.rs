@@ -205,15 +205,15 @@ fn ct_segmentation_stays_within_regression_bounds() {
     assert!(within(0.05) >= 6, "{volume_errors:?}");
     assert!(within(0.15) >= 13, "{volume_errors:?}");
     assert!(volume_errors.iter().all(|e| *e < 0.4), "{volume_errors:?}");
-    // the partial-volume estimate: 6 within 5 % (T2 and N1 at baseline and
-    // W8, T3 at baseline, N1 at W16), 14 within 20 % (NT1 at W16, whose
-    // mask leaks, +42 %)
+    // the partial-volume estimate: 7 within 5 % (T2 and N1 at baseline and
+    // W8, T3 at baseline, T1 and N1 at W16), 14 within 20 % (NT1 at W16,
+    // whose mask leaks, +36 %)
     let partial_errors: Vec<f64> = rows
         .iter()
         .map(|r| (r.partial_ml / r.truth_ml - 1.0).abs())
         .collect();
     let partial_within = |limit: f64| partial_errors.iter().filter(|e| **e <= limit).count();
-    assert!(partial_within(0.05) >= 6, "{partial_errors:?}");
+    assert!(partial_within(0.05) >= 7, "{partial_errors:?}");
     assert!(partial_within(0.2) >= 14, "{partial_errors:?}");
     let long_ok = rows
         .iter()
@@ -254,7 +254,7 @@ fn ct_segmentation_meets_the_issue_target() {
 
 /// The T2-weighted MR series (2 mm pixels, 5 mm slices, Rician noise), for
 /// the 12 lesions the MR shows: today 10 within 25 % (3 within 5 %) by the
-/// voxel count, 9 within 5 % and all within 15 % by the partial-volume
+/// voxel count, 9 within 5 % and all within 10 % by the partial-volume
 /// estimate (the contrast is 20–30 noise SDs), 11 long axes within one
 /// pixel (NT1 at W8, 13 mm: 10.2 mm). NT1 at W16 (12 mm) used to leak into
 /// the whole liver (544 mL): the seed's 5 × 5 neighbourhood held the
@@ -284,7 +284,7 @@ fn mr_segmentation_stays_within_regression_bounds() {
         partial.iter().filter(|e| **e <= 0.05).count() >= 9,
         "{partial:?}"
     );
-    assert!(partial.iter().all(|e| *e <= 0.15), "{partial:?}");
+    assert!(partial.iter().all(|e| *e <= 0.10), "{partial:?}");
     let long_ok = rows
         .iter()
         .filter(|r| (r.measured_long_mm - r.truth_long_mm).abs() <= r.spacing_mm)

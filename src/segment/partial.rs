@@ -36,6 +36,11 @@
 //!   not its partial volume: zone voxels outside the mask reached in-plane
 //!   from a ring voxel nearer `L` than the ring's own level, through voxels
 //!   nearer `L` too, count 0.
+//! - Outside the mask a voxel is at most half lesion (the mask keeps the
+//!   voxels at least half lesion): one that reads clearly more (beyond
+//!   three noise SDs of the fraction) is another structure at the lesion's
+//!   level — a vessel touching an end slice or leaving the lesion's pole —
+//!   and counts 0.
 //! - Noise: the fraction of one voxel is read only where the contrast
 //!   `|L − B(v)|` is at least ten noise SDs; elsewhere (and with no tissue to
 //!   compare with) the mask decides: 1 inside, 0 outside. The clamp adds
@@ -373,6 +378,14 @@ pub fn partial_volume_ml(
                     })
                     .filter(|b| tissue(*b))
                 });
+                // outside the mask a voxel is at most half lesion (the
+                // mask keeps every voxel at least half lesion): one that
+                // reads clearly more is another structure (a vessel touching
+                // the lesion) and counts 0
+                let background = background.filter(|b| {
+                    inside.get(i).copied().unwrap_or(false)
+                        || (here - b) / (level - b) <= 0.5 + 3.0 * sigma / (level - b).abs()
+                });
                 match background {
                     Some(b) => edges.push(Edge {
                         slice: lo[0] + s,
@@ -647,6 +660,44 @@ mod tests {
         let pv = partial_volume_ml(&v, &mask, &size).unwrap();
         let error = (pv.volume_ml / truth - 1.0).abs();
         assert!(error < 0.05, "{} vs {truth}: {error}", pv.volume_ml);
+    }
+
+    #[test]
+    fn a_vessel_touching_the_lesion_is_not_its_partial_volume() {
+        // a lung lesion with a vessel (3 × 3 pixels at the lesion's level)
+        // leaving its pole on the slice beyond its last: against the lung
+        // two slices out it reads as wholly lesion, but it lies outside the
+        // mask, where no voxel is more than half lesion (+5 % if counted)
+        let spacing = [5.0, 1.5, 1.5];
+        let dims = [12, 40, 40];
+        let (centre, semi) = ([27.3, 29.6, 30.2], [9.0, 8.0, 10.0]);
+        let vessel =
+            |s: usize, r: usize, c: usize| s == 8 && (19..22).contains(&r) && (19..22).contains(&c);
+        let v = volume(dims, spacing, |p| {
+            let (s, r, c) = (
+                (p[2] / spacing[0]).round() as usize,
+                (p[1] / spacing[1]).round() as usize,
+                (p[0] / spacing[2]).round() as usize,
+            );
+            if vessel(s, r, c) {
+                return 35.0;
+            }
+            let f = occupancy([p[2], p[1], p[0]], spacing, centre, semi);
+            -860.0 * (1.0 - f) + 35.0 * f
+        });
+        let mask = Mask::from_fn(dims, [0; 3], dims, |[s, r, c]| {
+            let p = [
+                s as f64 * spacing[0],
+                r as f64 * spacing[1],
+                c as f64 * spacing[2],
+            ];
+            !vessel(s, r, c) && occupancy(p, spacing, centre, semi) >= 0.5
+        });
+        let truth = 4.0 / 3.0 * std::f64::consts::PI * semi[0] * semi[1] * semi[2] / 1000.0;
+        let size = VoxelSize::of(&v).unwrap();
+        let pv = partial_volume_ml(&v, &mask, &size).unwrap();
+        let error = (pv.volume_ml / truth - 1.0).abs();
+        assert!(error < 0.03, "{} vs {truth}: {error}", pv.volume_ml);
     }
 
     #[test]
