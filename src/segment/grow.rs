@@ -174,15 +174,19 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
     let Rays {
         dark,
         bright,
-        edges_px: mut edges_mm,
+        edge_offsets_mm,
         ..
     } = rays(level, floor);
-    // a compact lesion: no voxel further than twice the median edge distance
-    // (the edge is found where the blurred border starts: two pixels more)
+    // a compact lesion: no voxel further from its centre than twice the
+    // median edge distance from that centre (the edge is found where the
+    // blurred border starts: two pixels more). The centre is the mean of
+    // the edge points, not the seed: a reader clicking off-centre sees most
+    // rays meet the near edge.
     let margin_mm = 2.0 * row_mm.max(column_mm);
-    let shape_radius_mm = median(&mut edges_mm).map_or(params.max_radius_mm, |m| {
-        (2.0 * m + margin_mm).min(params.max_radius_mm)
-    });
+    let shape_radius_mm = lesion_extent_mm(&edge_offsets_mm)
+        .map_or(params.max_radius_mm, |(offset, radius)| {
+            (offset + 2.0 * radius + margin_mm).min(params.max_radius_mm)
+        });
     let region = search_region(
         volume,
         grid,
@@ -545,6 +549,22 @@ fn choose_window(
     )
 }
 
+/// The in-plane centre of the edge points (offsets from the seed, mm) and
+/// their median distance from it: `(distance of the centre from the seed,
+/// radius)`; `None` without edge points.
+fn lesion_extent_mm(edge_offsets_mm: &[[f64; 2]]) -> Option<(f64, f64)> {
+    if edge_offsets_mm.is_empty() {
+        return None;
+    }
+    let n = edge_offsets_mm.len() as f64;
+    let centre = [0, 1].map(|a| edge_offsets_mm.iter().map(|p| p[a]).sum::<f64>() / n);
+    let mut radii: Vec<f64> = edge_offsets_mm
+        .iter()
+        .map(|p| (p[0] - centre[0]).hypot(p[1] - centre[1]))
+        .collect();
+    Some((centre[0].hypot(centre[1]), median(&mut radii)?))
+}
+
 /// What the rays from the seed found.
 struct Rays {
     /// Background levels darker than the lesion, one per ray.
@@ -555,8 +575,9 @@ struct Rays {
     min_edge_px: Option<f64>,
     /// The median edge distance over the rays that found one, in ray steps.
     median_edge_px: Option<f64>,
-    /// Distance (mm) to the edge of every ray that found flat background.
-    edges_px: Vec<f64>,
+    /// Where the rays met the lesion's edge: in-plane offsets from the seed
+    /// (mm; rows, columns).
+    edge_offsets_mm: Vec<[f64; 2]>,
 }
 
 /// Casts 16 in-plane rays from the seed: each stops at the first step whose
@@ -578,7 +599,7 @@ fn cast_rays(
         bright: Vec::new(),
         min_edge_px: None,
         median_edge_px: None,
-        edges_px: Vec::new(),
+        edge_offsets_mm: Vec::new(),
     };
     let mut steps = Vec::new();
     for k in 0..16 {
@@ -612,6 +633,10 @@ fn cast_rays(
                 .map_or(edge as f64, |m: f64| m.min(edge as f64)),
         );
         steps.push(edge as f64);
+        out.edge_offsets_mm.push([
+            dr * edge as f64 * spacing_mm[0],
+            dc * edge as f64 * spacing_mm[1],
+        ]);
         let mut samples: Vec<f64> = (edge + 4..edge + 8).filter_map(|t| at(t as f64)).collect();
         let spread = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max)
             - samples.iter().copied().fold(f64::INFINITY, f64::min);
@@ -622,7 +647,6 @@ fn cast_rays(
         if samples.len() < 4 || spread > (0.5 * (b - level).abs()).max(4.0 * noise) {
             continue;
         }
-        out.edges_px.push(edge as f64 * step_mm);
         {
             if b < level - floor {
                 out.dark.push(b);
@@ -796,6 +820,23 @@ mod tests {
         // the open (darker) side: a tenth of the 60 HU contrast (the noise SD is 0)
         assert_eq!(g.window, [34.0, 70.0]);
         assert!(!g.hit_limit);
+    }
+
+    #[test]
+    fn a_seed_off_centre_grows_the_whole_lesion() {
+        // clicked 7 mm right of the centre of the 10 mm-radius sphere: most
+        // rays meet the near edge, yet the far side is 17 mm away
+        let (v, _) = sphere_in_liver(8.0);
+        let truth_ml = 4.0 / 3.0 * std::f64::consts::PI;
+        for seed in [[15, 40, 54], [15, 26, 40], [15, 50, 30]] {
+            let g = grow(&v, seed, &GrowParams::default()).unwrap();
+            let ml = VoxelSize::of(&v).unwrap().volume_ml(&g.mask).unwrap();
+            assert!(
+                (ml / truth_ml - 1.0).abs() < 0.05,
+                "seed {seed:?}: {ml} vs {truth_ml}"
+            );
+            assert!(!g.hit_limit, "seed {seed:?}");
+        }
     }
 
     #[test]
