@@ -487,26 +487,23 @@ fn local_background(
     sigma: f64,
     value: &dyn Fn(usize, usize) -> Option<f64>,
 ) -> Option<f64> {
-    let nearest = ring
+    let chessboard = |&(rr, cc): &(usize, usize)| {
+        (rr as i64 - r as i64)
+            .abs()
+            .max((cc as i64 - c as i64).abs())
+    };
+    let reach = ring.iter().map(chessboard).min()? + RING_NEIGHBOURHOOD;
+    // the ring values near the voxel
+    let near: Vec<f64> = ring
         .iter()
-        .map(|&(rr, cc)| {
-            (rr as i64 - r as i64)
-                .abs()
-                .max((cc as i64 - c as i64).abs())
-        })
-        .min()?;
-    let reach = nearest + RING_NEIGHBOURHOOD;
+        .filter(|p| chessboard(p) <= reach)
+        .filter_map(|&(rr, cc)| value(rr, cc))
+        .collect();
     let darker = here < level;
     let tolerance = 2.0 * sigma;
-    let mut pool: Vec<f64> = ring
+    let mut pool: Vec<f64> = near
         .iter()
-        .filter(|&&(rr, cc)| {
-            (rr as i64 - r as i64)
-                .abs()
-                .max((cc as i64 - c as i64).abs())
-                <= reach
-        })
-        .filter_map(|&(rr, cc)| value(rr, cc))
+        .copied()
         .filter(|&v| {
             if darker {
                 v < level - tolerance && v <= here + tolerance
@@ -521,17 +518,9 @@ fn local_background(
         // beyond it, something else (a vessel) that the mask decides
         if (here - level).abs() <= 3.0 * sigma && here != level {
             // the other side, once (the mirrored value is on it)
-            let mirrored = level - (here - level);
-            let darker = mirrored < level;
-            let mut other: Vec<f64> = ring
-                .iter()
-                .filter(|&&(rr, cc)| {
-                    (rr as i64 - r as i64)
-                        .abs()
-                        .max((cc as i64 - c as i64).abs())
-                        <= reach
-                })
-                .filter_map(|&(rr, cc)| value(rr, cc))
+            let darker = !darker;
+            let mut other: Vec<f64> = near
+                .into_iter()
                 .filter(|&v| {
                     if darker {
                         v < level - tolerance
