@@ -200,9 +200,14 @@ fn ct_segmentation_stays_within_regression_bounds() {
         .map(|r| (r.measured_ml / r.truth_ml - 1.0).abs())
         .collect();
     let within = |limit: f64| volume_errors.iter().filter(|e| **e <= limit).count();
-    // today: 6 of 15 within 5 % (T1, T2, T3 at baseline and W8), 13 within
-    // 15 %, none beyond ±40 % (the two smallest, 12 and 14 mm: −38 %, +36 %)
-    assert!(within(0.05) >= 6, "{volume_errors:?}");
+    // today: 5 of 15 within 5 % (T1 and T2 at baseline and W8, T3 at W8),
+    // 13 within 15 %, none beyond ±40 % (the two smallest, 12 and 14 mm:
+    // −38 %, +36 %). (6 until the seed moved to the centre of the edge
+    // points: from there T3 at baseline reads −5.3 % instead of −2.6 %; a
+    // pixel or two of seed decides T3's result within ±15 %, see
+    // `ct_a_click_anywhere_inside_the_lesion_grows_it`, which guards the
+    // clicks a reader makes.)
+    assert!(within(0.05) >= 5, "{volume_errors:?}");
     assert!(within(0.15) >= 13, "{volume_errors:?}");
     assert!(volume_errors.iter().all(|e| *e < 0.4), "{volume_errors:?}");
     // the partial-volume estimate: 7 within 5 % (T2 and N1 at baseline and
@@ -219,8 +224,10 @@ fn ct_segmentation_stays_within_regression_bounds() {
         .iter()
         .filter(|r| (r.measured_long_mm - r.truth_long_mm).abs() <= r.spacing_mm)
         .count();
+    // 12 of 15: T3 at W8 and W16 (56.1 and 50.4 mm for 54 and 47) and NT1
+    // at W16 miss (13 with T3 at W16 until the seed moved to the centre)
     assert!(
-        long_ok >= 13,
+        long_ok >= 12,
         "long axis within one pixel for {long_ok} of 15"
     );
 }
@@ -437,4 +444,109 @@ fn ct_noise_floor_of_any_volume_estimate() {
             assert!(*floor < 0.035, "{id} {visit}: {floor}");
         }
     }
+}
+
+/// Where the reader clicks inside a lesion: each CT lesion is seeded on its
+/// centre slice at 40, 60 and 80 % of the way from the centre to the edge,
+/// in eight directions. The clicks whose voxel lies at most 70 % of the way
+/// out (236 of 360; the rest are on the blurred edge of the small lesions)
+/// must grow the lesion, not its surroundings.
+///
+/// Before the seed moved to the centre of the edge points and a leaking
+/// region grew again in a narrower window, 141 of the 236 were within 20 %
+/// and 71 leaked beyond +100 % (the abdominal-wall mass into the muscle
+/// beside it, the node into the soft tissue beside it); now 206 and 7 (clicks on the
+/// 12–15 mm liver lesion whose 3 × 3 neighbourhood reads the liver).
+#[test]
+fn ct_a_click_anywhere_inside_the_lesion_grows_it() {
+    use nadir::synth::Ellipsoid;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans");
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("truth.json")).unwrap()).unwrap();
+    let series = truth["series"].as_array().unwrap();
+    let mut loaded: Vec<(String, LoadedSeries)> = Vec::new();
+    let floats = |v: &serde_json::Value| -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let mut errors = Vec::new();
+    println!(
+        "CT volume error (%) by click: fraction of the way to the edge, then 8 directions; ! still at the search limit, o beyond 70 %"
+    );
+    for lesion in truth["lesions"].as_array().unwrap() {
+        let uid = lesion["ct_series_instance_uid"].as_str().unwrap();
+        if !loaded.iter().any(|(u, _)| u == uid) {
+            let s = series
+                .iter()
+                .find(|s| s["series_instance_uid"] == uid)
+                .unwrap();
+            loaded.push((
+                uid.to_string(),
+                load(&root.join(s["directory"].as_str().unwrap())),
+            ));
+        }
+        let volume = &loaded.iter().find(|(u, _)| u == uid).unwrap().1.volume;
+        let c = floats(&lesion["ct_centre_mm"]);
+        let s = floats(&lesion["semi_axes_mm"]);
+        let ellipsoid = Ellipsoid {
+            centre_mm: [c[0], c[1], c[2]],
+            semi_axes_mm: [s[0], s[1], s[2]],
+            rotation_deg: lesion["in_plane_rotation_deg"].as_f64().unwrap(),
+        };
+        let truth_ml = lesion["volume_ml"].as_f64().unwrap();
+        let size = VoxelSize::of(volume).unwrap();
+        let mut line = format!(
+            "{:4} {:8}",
+            lesion["lesion_id"].as_str().unwrap(),
+            lesion["visit"].as_str().unwrap()
+        );
+        for f in [0.4, 0.6, 0.8] {
+            line.push_str(&format!(" | {f}:"));
+            for k in 0..8 {
+                let theta = std::f64::consts::PI * k as f64 / 4.0;
+                let d = [theta.cos(), theta.sin()];
+                let unit = ellipsoid.normalized_radius([c[0] + d[0], c[1] + d[1], c[2]]);
+                let t = f / unit;
+                let p = Vec3::new(c[0] + t * d[0], c[1] + t * d[1], c[2]);
+                let v = volume.geometry.voxel_from_patient(p).unwrap();
+                let seed = [
+                    v[2].round() as usize,
+                    v[1].round() as usize,
+                    v[0].round() as usize,
+                ];
+                let at = volume
+                    .geometry
+                    .patient_from_voxel(seed[2] as f64, seed[1] as f64, seed[0] as f64)
+                    .unwrap();
+                let inside = ellipsoid.normalized_radius([at.x(), at.y(), at.z()]) <= 0.7;
+                let g = grow(volume, seed, &GrowParams::default()).unwrap();
+                let error = 100.0 * (size.volume_ml(&g.mask).unwrap() / truth_ml - 1.0);
+                if inside {
+                    errors.push(error);
+                }
+                let flags = format!(
+                    "{}{}",
+                    if g.hit_limit { "!" } else { "" },
+                    if inside { "" } else { "o" }
+                );
+                line.push_str(&format!(" {:>7}", format!("{error:+.0}{flags}")));
+            }
+        }
+        println!("{line}");
+    }
+    let within = |limit: f64| errors.iter().filter(|e| e.abs() <= limit).count();
+    let wild = errors.iter().filter(|e| **e > 100.0).count();
+    println!(
+        "clicks at most 70 % of the way out: {}; within 5 %: {}, 10 %: {}, 20 %: {}; beyond +100 %: {wild}",
+        errors.len(),
+        within(5.0),
+        within(10.0),
+        within(20.0)
+    );
+    assert_eq!(errors.len(), 236);
+    assert!(within(20.0) >= 200, "{} within 20 %", within(20.0));
+    assert!(wild <= 8, "{wild} leaks beyond +100 %");
 }
