@@ -86,6 +86,22 @@ fn growing_t2_on_the_baseline_ct_and_proposing_its_diameters() {
     let truth_ml = lesion["volume_ml"].as_f64().unwrap();
     let ml = seg.volume_ml().unwrap();
     assert!((ml / truth_ml - 1.0).abs() < 0.10, "{ml} vs {truth_ml}");
+    // the status bar says what was grown (an earlier warning does not stay)
+    let last = h
+        .state()
+        .workspace
+        .messages
+        .last()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        last,
+        format!(
+            "T2 at 2024-01-08: grown, {ml:.2} mL, {} voxels.",
+            seg.mask.count()
+        )
+    );
+    assert!(h.query_by_label_contains(": grown, ").is_some());
     // the outline is drawn on the pane's plane
     let volume = h.state().workspace.series[series].volume().clone();
     let frame = PlaneFrame::new(&volume, Plane::Native, s.round() as usize).unwrap();

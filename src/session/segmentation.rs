@@ -295,6 +295,19 @@ impl Workspace {
                         "The region reached the search limit: it may have leaked. Drag a box around the lesion with the Segment tool, or erase the excess."
                             .into(),
                     );
+                } else {
+                    // say what was grown, so an earlier warning does not
+                    // stand in the status bar beside a good mask
+                    let voxels = segmentation.mask.count();
+                    let volume = segmentation
+                        .voxel_size
+                        .as_ref()
+                        .and_then(|size| size.volume_ml(&segmentation.mask))
+                        .map_or(String::new(), |ml| format!("{ml:.2} mL, "));
+                    self.messages.push(format!(
+                        "{} at {}: grown, {volume}{voxels} voxels.",
+                        segmentation.lesion_id, segmentation.date
+                    ));
                 }
                 if segmentation.voxel_size.is_none() {
                     self.messages.push(
