@@ -206,15 +206,19 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
         ..
     } = rays(seed, level, floor);
     // a compact lesion: no voxel further from its centre than twice the
-    // median edge distance from that centre (the edge is found where the
-    // blurred border starts: two pixels more). The centre is the mean of
-    // the edge points, not the seed: a reader clicking off-centre sees most
-    // rays meet the near edge.
+    // median edge distance from that centre, or 1.25 times the farthest
+    // edge point for an elongated one (the abdominal-wall mass, 60 × 26 mm,
+    // reached a box of twice its median radius at its ends; the edge is
+    // found where the blurred border starts: two pixels more). The centre
+    // is the mean of the edge points, not the seed: a reader clicking
+    // off-centre sees most rays meet the near edge.
     let margin_mm = 2.0 * row_mm.max(column_mm);
-    let shape_radius_mm = lesion_extent_mm(&edge_offsets_mm)
-        .map_or(params.max_radius_mm, |(offset, radius)| {
-            (offset + 2.0 * radius + margin_mm).min(params.max_radius_mm)
-        });
+    let shape_radius_mm = lesion_extent_mm(&edge_offsets_mm).map_or(
+        params.max_radius_mm,
+        |(offset, radius, farthest)| {
+            (offset + (2.0 * radius).max(1.25 * farthest) + margin_mm).min(params.max_radius_mm)
+        },
+    );
     let region = search_region(
         volume,
         grid,
@@ -224,7 +228,7 @@ pub fn grow(volume: &Volume, seed: Voxel, params: &GrowParams) -> Result<Grown, 
             bounds: params.bounds.clone(),
         },
     );
-    let radius_mm = lesion_extent_mm(&edge_offsets_mm).map(|(_, radius)| radius);
+    let radius_mm = lesion_extent_mm(&edge_offsets_mm).map(|(_, radius, _)| radius);
     let (mut window, [mut dark, mut bright]) = choose_window(dark, bright, level, sigma);
     // 4. the region; where it still reaches the search limit after the
     // bridges are cut it has leaked into a neighbouring tissue: the window
@@ -393,25 +397,50 @@ fn region_in_window(
             }
         }
     }
+    // after the bridges are cut, a region that no longer reaches the limit
+    // has not leaked (a lung nodule's vessels reach it and are cut away);
+    // judged before the edge refinement, which may add a pixel beyond the
+    // flood's reach
+    let still_at_limit = hit_limit && bytes.contains(&1) && {
+        let (kept_lo, kept_hi) = set_bounds(&bytes, size);
+        (0..3).any(|a| {
+            (lo[a] + kept_lo[a] == region.lo[a] && region.lo[a] > 0)
+                || (lo[a] + kept_hi[a] == region_hi[a] && region_hi[a] + 1 < grid[a])
+        })
+    };
     let (lo, size, mut bytes) = refine_edges(lo, size, &bytes, grid, level, sigma, value);
     let plane = size[1] * size[2];
     for slice in bytes.chunks_mut(plane.max(1)) {
         fill_holes(slice, size[1], size[2]);
     }
     let mask = Mask::from_box(grid, lo, size, bytes);
-    // after the bridges are cut, a region that no longer reaches the limit
-    // has not leaked (a lung nodule's vessels reach it and are cut away)
-    let (mask_lo, mask_size) = mask.bounds();
-    let still_at_limit = !mask.is_empty()
-        && (0..3).any(|a| {
-            (mask_lo[a] <= region.lo[a] && region.lo[a] > 0)
-                || (mask_lo[a] + mask_size[a] > region_hi[a] && region_hi[a] + 1 < grid[a])
-        });
     Attempt {
         mask,
         reached_limit: hit_limit,
         still_at_limit,
     }
+}
+
+/// The first and last index along each axis of the set voxels of a
+/// `size` box (`[0; 3]`, `[0; 3]` when none is set).
+fn set_bounds(bytes: &[u8], size: [usize; 3]) -> ([usize; 3], [usize; 3]) {
+    let mut lo = size;
+    let mut hi = [0; 3];
+    for (i, _) in bytes.iter().enumerate().filter(|(_, v)| **v != 0) {
+        let v = [
+            i / (size[1] * size[2]),
+            (i / size[2]) % size[1],
+            i % size[2],
+        ];
+        for a in 0..3 {
+            lo[a] = lo[a].min(v[a]);
+            hi[a] = hi[a].max(v[a]);
+        }
+    }
+    if lo[0] > hi[0] {
+        return ([0; 3], [0; 3]);
+    }
+    (lo, hi)
 }
 
 /// One layer of edge refinement against the local background: an outside
@@ -735,9 +764,15 @@ fn lesion_centre_mm(edge_offsets_mm: &[[f64; 2]]) -> Option<([f64; 2], f64)> {
 }
 
 /// The distance of the edge points' centre from the seed and their median
-/// distance from that centre, mm (see [`lesion_centre_mm`]).
-fn lesion_extent_mm(edge_offsets_mm: &[[f64; 2]]) -> Option<(f64, f64)> {
-    lesion_centre_mm(edge_offsets_mm).map(|(c, radius)| (c[0].hypot(c[1]), radius))
+/// distance from that centre, and the farthest one's, mm (see
+/// [`lesion_centre_mm`]).
+fn lesion_extent_mm(edge_offsets_mm: &[[f64; 2]]) -> Option<(f64, f64, f64)> {
+    let (centre, radius) = lesion_centre_mm(edge_offsets_mm)?;
+    let farthest = edge_offsets_mm
+        .iter()
+        .map(|p| (p[0] - centre[0]).hypot(p[1] - centre[1]))
+        .fold(0.0, f64::max);
+    Some((centre[0].hypot(centre[1]), radius, farthest))
 }
 
 /// What the rays from the seed found.
