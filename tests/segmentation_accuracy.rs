@@ -19,7 +19,7 @@
 //!   estimator without a shape prior, while it can for the other twelve.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use nadir::dicom::{LoadOptions, LoadedSeries, load_stack, scan};
 use nadir::geom::Vec3;
@@ -39,6 +39,13 @@ fn load(dir: &Path) -> LoadedSeries {
     .unwrap()
 }
 
+/// The `sample_scans` folder and its `truth.json`.
+fn sample_truth() -> (PathBuf, serde_json::Value) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans");
+    let truth = serde_json::from_slice(&std::fs::read(root.join("truth.json")).unwrap()).unwrap();
+    (root, truth)
+}
+
 struct Row {
     lesion: String,
     visit: String,
@@ -51,9 +58,7 @@ struct Row {
 }
 
 fn measure(modality: &str) -> Vec<Row> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans");
-    let truth: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(root.join("truth.json")).unwrap()).unwrap();
+    let (root, truth) = sample_truth();
     let series = truth["series"].as_array().unwrap();
     let mut loaded: Vec<(String, LoadedSeries)> = Vec::new();
     let mut rows = Vec::new();
@@ -320,9 +325,7 @@ const CT_NOISE_BEFORE_BLUR_HU: f64 = 12.0 / 0.375;
 #[test]
 fn ct_noise_floor_of_any_volume_estimate() {
     use nadir::synth::{Ellipsoid, Tissue};
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans");
-    let truth: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(root.join("truth.json")).unwrap()).unwrap();
+    let (_, truth) = sample_truth();
     let series = truth["series"].as_array().unwrap();
     let f = |v: &serde_json::Value| v.as_f64().unwrap();
     let triple = |v: &serde_json::Value| [f(&v[0]), f(&v[1]), f(&v[2])];
@@ -455,15 +458,13 @@ fn ct_noise_floor_of_any_volume_estimate() {
 /// Before the seed moved to the centre of the edge points and a leaking
 /// region grew again in a narrower window, 141 of the 236 were within 20 %
 /// and 71 leaked beyond +100 % (the abdominal-wall mass into the muscle
-/// beside it, the node into the soft tissue beside it); now 207 and 7 (clicks on the
-/// 12–15 mm liver lesion whose 3 × 3 neighbourhood reads the liver), each
-/// reported as a possible leak.
+/// beside it, the node into the soft tissue beside it); now 207 and 7
+/// (clicks on the 12–15 mm liver lesion whose 3 × 3 neighbourhood reads
+/// the liver), each reported as a possible leak.
 #[test]
 fn ct_a_click_anywhere_inside_the_lesion_grows_it() {
     use nadir::synth::Ellipsoid;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans");
-    let truth: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(root.join("truth.json")).unwrap()).unwrap();
+    let (root, truth) = sample_truth();
     let series = truth["series"].as_array().unwrap();
     let mut loaded: Vec<(String, LoadedSeries)> = Vec::new();
     let floats = |v: &serde_json::Value| -> Vec<f64> {
