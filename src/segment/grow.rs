@@ -26,7 +26,7 @@
 
 use std::ops::Range;
 
-use super::{Mask, SegmentError, Voxel, VoxelSize};
+use super::{Mask, SegmentError, Voxel, VoxelSize, median};
 use crate::volume::Volume;
 
 /// A reader-drawn box that constrains the growth (voxel index ranges).
@@ -981,19 +981,6 @@ pub(crate) fn fill_holes(slice: &mut [u8], rows: usize, columns: usize) {
     for v in slice.iter_mut() {
         *v = u8::from(*v != OUTSIDE);
     }
-}
-
-fn median(values: &mut [f64]) -> Option<f64> {
-    quantile(values, 0.5)
-}
-
-fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let k = ((values.len() - 1) as f64 * q).round() as usize;
-    let (_, x, _) = values.select_nth_unstable_by(k, f64::total_cmp);
-    Some(*x)
 }
 
 #[cfg(test)]

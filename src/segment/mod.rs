@@ -227,6 +227,22 @@ pub fn mask_stats(volume: &Volume, mask: &Mask) -> Result<MaskStats, SegmentErro
     })
 }
 
+/// The median of `values` (reordered in place); `None` when empty.
+pub(crate) fn median(values: &mut [f64]) -> Option<f64> {
+    quantile(values, 0.5)
+}
+
+/// The value at rank `round((n − 1) · q)` of `values` (reordered in place,
+/// no interpolation); `None` when empty.
+pub(crate) fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let k = ((values.len() - 1) as f64 * q).round() as usize;
+    let (_, x, _) = values.select_nth_unstable_by(k, f64::total_cmp);
+    Some(*x)
+}
+
 #[cfg(test)]
 pub(crate) mod test_support {
     //! Synthetic volumes for the unit tests.

@@ -52,7 +52,7 @@
 //!
 //! With no in-plane core the result is the voxel count.
 
-use super::{Mask, SegmentError, VoxelSize};
+use super::{Mask, SegmentError, VoxelSize, median, quantile};
 use crate::volume::Volume;
 
 /// A volume estimate with how it was reached.
@@ -536,19 +536,6 @@ fn local_background(
     let q = if darker { 0.75 } else { 0.25 };
     let k = ((pool.len() - 1) as f64 * q).round() as usize;
     let (_, x, _) = pool.select_nth_unstable_by(k, f64::total_cmp);
-    Some(*x)
-}
-
-fn median(values: &mut [f64]) -> Option<f64> {
-    quantile(values, 0.5)
-}
-
-fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let k = ((values.len() - 1) as f64 * q).round() as usize;
-    let (_, x, _) = values.select_nth_unstable_by(k, f64::total_cmp);
     Some(*x)
 }
 
