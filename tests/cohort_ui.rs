@@ -13,12 +13,7 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use nadir::session::{Central, Command, Workspace};
-use nadir::ui::{UiState, workstation_ui};
-
-struct App {
-    workspace: Workspace,
-    ui: UiState,
-}
+use support::ui::App;
 
 fn data(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -27,22 +22,9 @@ fn data(path: &str) -> PathBuf {
 }
 
 fn harness(workspace: Workspace) -> Harness<'static, App> {
-    let app = App {
-        workspace,
-        ui: UiState::default(),
-    };
-    Harness::builder()
-        .with_size(egui::vec2(1600.0, 1000.0))
-        .build_ui_state(
-            |ui, app: &mut App| {
-                let commands = workstation_ui(ui, &app.workspace, &mut app.ui);
-                for c in commands {
-                    app.workspace.apply(c);
-                }
-                app.workspace.cohort.poll();
-            },
-            app,
-        )
+    support::ui::harness_polling(workspace, |ws| {
+        ws.cohort.poll();
+    })
 }
 
 #[test]

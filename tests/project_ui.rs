@@ -15,12 +15,7 @@ use egui_kittest::kittest::{Queryable, by};
 use nadir::recist::{Category, Date};
 use nadir::session::{Command, Workspace};
 use nadir::tracking::{Finding, Lesion};
-use nadir::ui::{UiState, workstation_ui};
-
-struct App {
-    workspace: Workspace,
-    ui: UiState,
-}
+use support::ui::App;
 
 fn date(s: &str) -> Date {
     Date::parse_iso(s).unwrap()
@@ -67,21 +62,9 @@ fn workspace() -> Workspace {
 }
 
 fn harness(workspace: Workspace) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1600.0, 1000.0))
-        .build_ui_state(
-            |ui, app: &mut App| {
-                let commands = workstation_ui(ui, &app.workspace, &mut app.ui);
-                for c in commands {
-                    app.workspace.apply(c);
-                }
-                app.workspace.poll_project();
-            },
-            App {
-                workspace,
-                ui: UiState::default(),
-            },
-        )
+    support::ui::harness_polling(workspace, |ws| {
+        ws.poll_project();
+    })
 }
 
 #[test]

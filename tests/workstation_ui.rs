@@ -11,12 +11,7 @@ use egui_kittest::Harness;
 use nadir::measure::Shape;
 use nadir::session::Workspace;
 use nadir::tracking::StoredMeasurement;
-use nadir::ui::{UiState, workstation_ui};
-
-struct App {
-    workspace: Workspace,
-    ui: UiState,
-}
+use support::ui::App;
 
 fn harness() -> Harness<'static, App> {
     let mut workspace = Workspace::default();
@@ -30,21 +25,7 @@ fn harness() -> Harness<'static, App> {
         0.0,
         12,
     ));
-    let app = App {
-        workspace,
-        ui: UiState::default(),
-    };
-    Harness::builder()
-        .with_size(egui::vec2(1600.0, 1000.0))
-        .build_ui_state(
-            |ui, app: &mut App| {
-                let commands = workstation_ui(ui, &app.workspace, &mut app.ui);
-                for c in commands {
-                    app.workspace.apply(c);
-                }
-            },
-            app,
-        )
+    support::ui::harness(workspace)
 }
 
 /// Screen point of plane pixel (u, v) in pane 0.

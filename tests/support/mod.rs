@@ -120,14 +120,24 @@ pub mod ui {
 
     /// A 1600 × 1000 harness around `workspace`.
     pub fn harness(workspace: Workspace) -> Harness<'static, App> {
+        harness_polling(workspace, |_| {})
+    }
+
+    /// A 1600 × 1000 harness around `workspace` that also runs `poll` on
+    /// the session after each frame (as the app polls its background jobs).
+    pub fn harness_polling(
+        workspace: Workspace,
+        poll: fn(&mut Workspace),
+    ) -> Harness<'static, App> {
         Harness::builder()
             .with_size(egui::vec2(1600.0, 1000.0))
             .build_ui_state(
-                |ui, app: &mut App| {
+                move |ui, app: &mut App| {
                     let commands = workstation_ui(ui, &app.workspace, &mut app.ui);
                     for c in commands {
                         app.workspace.apply(c);
                     }
+                    poll(&mut app.workspace);
                 },
                 App {
                     workspace,
