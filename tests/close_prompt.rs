@@ -13,7 +13,8 @@ use nadir::session::Workspace;
 use nadir::tracking::{Edit, Lesion};
 use nadir::ui::project::{ProjectUi, close_needs_prompt};
 
-fn with_a_lesion() -> Workspace {
+/// A session with one loaded series and nothing read.
+fn with_a_series() -> Workspace {
     let mut ws = Workspace::default();
     ws.add_series(support::series(
         "s1",
@@ -24,6 +25,11 @@ fn with_a_lesion() -> Workspace {
         0.0,
         4,
     ));
+    ws
+}
+
+fn with_a_lesion() -> Workspace {
+    let mut ws = with_a_series();
     ws.edit(Edit::PutLesion(Lesion {
         id: "T1".into(),
         category: Category::Target,
@@ -35,16 +41,7 @@ fn with_a_lesion() -> Workspace {
 
 #[test]
 fn an_empty_session_closes_at_once() {
-    let mut ws = Workspace::default();
-    ws.add_series(support::series(
-        "s1",
-        "20240108",
-        "f1",
-        64,
-        [0.5, 0.5],
-        0.0,
-        4,
-    ));
+    let ws = with_a_series();
     let mut state = ProjectUi::default();
     assert!(ws.unsaved_work().is_none());
     assert!(!close_needs_prompt(&ws, &mut state));
