@@ -8,10 +8,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use nadir::geom::{Orientation, Vec3};
 use nadir::session::{LoadEvent, LoadJob};
 use nadir::volume::plane::{Plane, PlaneFrame, window_plane};
-use nadir::volume::{Geometry, Photometric, Rescale, SeriesMeta, Volume, Window, window_slice};
+use nadir::volume::{Volume, Window, window_slice};
 
 fn ct(slices: usize) -> Volume {
     let mut state: u32 = 12345;
@@ -19,26 +18,7 @@ fn ct(slices: usize) -> Volume {
         state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
         (state >> 20) as i16
     });
-    Volume {
-        voxels,
-        stored_offset: 0,
-        rescale: vec![
-            Rescale {
-                slope: 1.0,
-                intercept: -1024.0
-            };
-            slices
-        ],
-        geometry: Geometry {
-            pixel_spacing_mm: Some([0.7, 0.7]),
-            orientation: Some(Orientation::AXIAL),
-            slice_positions_mm: (0..slices).map(|i| Vec3::new(0.0, 0.0, i as f64)).collect(),
-            frame_of_reference_uid: None,
-        },
-        photometric: Photometric::Monochrome2,
-        meta: SeriesMeta::default(),
-        instances_in_order: Vec::new(),
-    }
+    Volume::axial_hu(voxels, [0.7, 0.7], 0.0, 1.0)
 }
 
 fn window_level(c: &mut Criterion) {

@@ -9,9 +9,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use nadir::geom::{Orientation, Vec3};
 use nadir::segment::{GrowParams, VoxelSize, grow, mask_stats, partial_volume_ml};
-use nadir::volume::{Geometry, Photometric, Rescale, SeriesMeta, Volume};
+use nadir::volume::Volume;
 
 /// Size and lesion of the benchmark volume (kept equal to the Python peer).
 const SLICES: usize = 300;
@@ -50,28 +49,7 @@ pub fn ct_with_sphere() -> (Volume, [usize; 3]) {
         };
         (hu + 10.0 * noise.gaussian() + 1024.0).round() as i16
     });
-    let volume = Volume {
-        voxels,
-        stored_offset: 0,
-        rescale: vec![
-            Rescale {
-                slope: 1.0,
-                intercept: -1024.0
-            };
-            SLICES
-        ],
-        geometry: Geometry {
-            pixel_spacing_mm: Some([PIXEL_MM, PIXEL_MM]),
-            orientation: Some(Orientation::AXIAL),
-            slice_positions_mm: (0..SLICES)
-                .map(|i| Vec3::new(0.0, 0.0, i as f64 * SLICE_MM))
-                .collect(),
-            frame_of_reference_uid: None,
-        },
-        photometric: Photometric::Monochrome2,
-        meta: SeriesMeta::default(),
-        instances_in_order: Vec::new(),
-    };
+    let volume = Volume::axial_hu(voxels, [PIXEL_MM, PIXEL_MM], 0.0, SLICE_MM);
     (volume, centre.map(|x| x as usize))
 }
 

@@ -248,8 +248,7 @@ pub(crate) mod test_support {
     //! Synthetic volumes for the unit tests.
     use ndarray::Array3;
 
-    use crate::geom::{Orientation, Vec3};
-    use crate::volume::{Geometry, Photometric, Rescale, SeriesMeta, Volume};
+    use crate::volume::Volume;
 
     /// A volume of `[slices, rows, columns]` with the given spacing, filled
     /// by `value(patient point)` in HU (rescale intercept −1024).
@@ -267,31 +266,9 @@ pub(crate) mod test_support {
             ];
             (value(p) + 1024.0).round().clamp(-32768.0, 32767.0) as i16
         });
-        Volume {
-            voxels,
-            stored_offset: 0,
-            rescale: vec![
-                Rescale {
-                    slope: 1.0,
-                    intercept: -1024.0
-                };
-                ns
-            ],
-            geometry: Geometry {
-                pixel_spacing_mm: Some([spacing[1], spacing[2]]),
-                orientation: Some(Orientation::AXIAL),
-                slice_positions_mm: (0..ns)
-                    .map(|s| Vec3::new(0.0, 0.0, s as f64 * spacing[0]))
-                    .collect(),
-                frame_of_reference_uid: None,
-            },
-            photometric: Photometric::Monochrome2,
-            meta: SeriesMeta {
-                slice_thickness_mm: Some(spacing[0]),
-                ..Default::default()
-            },
-            instances_in_order: Vec::new(),
-        }
+        let mut volume = Volume::axial_hu(voxels, [spacing[1], spacing[2]], 0.0, spacing[0]);
+        volume.meta.slice_thickness_mm = Some(spacing[0]);
+        volume
     }
 }
 

@@ -247,6 +247,41 @@ pub struct Volume {
 }
 
 impl Volume {
+    /// An axial stack without metadata, for synthetic volumes (tests,
+    /// benchmarks): stored values are `HU + 1024` (slope 1, intercept
+    /// −1024), slice `k` lies at z = `z0_mm + k · slice_mm` with its first
+    /// pixel at x = y = 0, MONOCHROME2, no frame of reference.
+    pub fn axial_hu(
+        voxels: Array3<i16>,
+        pixel_spacing_mm: [f64; 2],
+        z0_mm: f64,
+        slice_mm: f64,
+    ) -> Volume {
+        let slices = voxels.dim().0;
+        Volume {
+            voxels,
+            stored_offset: 0,
+            rescale: vec![
+                Rescale {
+                    slope: 1.0,
+                    intercept: -1024.0,
+                };
+                slices
+            ],
+            geometry: Geometry {
+                pixel_spacing_mm: Some(pixel_spacing_mm),
+                orientation: Some(Orientation::AXIAL),
+                slice_positions_mm: (0..slices)
+                    .map(|k| Vec3::new(0.0, 0.0, z0_mm + k as f64 * slice_mm))
+                    .collect(),
+                frame_of_reference_uid: None,
+            },
+            photometric: Photometric::Monochrome2,
+            meta: SeriesMeta::default(),
+            instances_in_order: Vec::new(),
+        }
+    }
+
     /// Number of slices.
     pub fn slices(&self) -> usize {
         self.voxels.dim().0
