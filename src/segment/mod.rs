@@ -16,11 +16,13 @@
 //! - [`brush`], [`interpolate_gaps`], [`outline`], [`fill_runs`],
 //!   [`propose_bidirectional`], [`mask_stats`].
 
+mod fit;
 mod grow;
 mod mask;
 mod partial;
 mod shape;
 
+pub use fit::{EllipsoidFit, fit_ellipsoid};
 pub use grow::{GrowBox, GrowParams, Grown, grow};
 pub use mask::{Mask, Voxel};
 pub use partial::{PartialVolume, partial_volume_ml};
@@ -248,6 +250,7 @@ pub(crate) mod test_support {
     //! Synthetic volumes for the unit tests.
     use ndarray::Array3;
 
+    use super::Mask;
     use crate::volume::Volume;
 
     /// A volume of `[slices, rows, columns]` with the given spacing, filled
@@ -269,6 +272,131 @@ pub(crate) mod test_support {
         let mut volume = Volume::axial_hu(voxels, [spacing[1], spacing[2]], 0.0, spacing[0]);
         volume.meta.slice_thickness_mm = Some(spacing[0]);
         volume
+    }
+
+    /// Fraction of the voxel `[z, y, x]` (mm, centre) of size `spacing`
+    /// inside the ellipsoid `centre`, `semi` by 4 × 4 × 8 supersampling.
+    pub fn occupancy(p: [f64; 3], spacing: [f64; 3], centre: [f64; 3], semi: [f64; 3]) -> f64 {
+        let mut inside = 0;
+        for i in 0..8 {
+            for j in 0..4 {
+                for k in 0..4 {
+                    let z = p[0] + spacing[0] * ((i as f64 + 0.5) / 8.0 - 0.5);
+                    let y = p[1] + spacing[1] * ((j as f64 + 0.5) / 4.0 - 0.5);
+                    let x = p[2] + spacing[2] * ((k as f64 + 0.5) / 4.0 - 0.5);
+                    let q = ((z - centre[0]) / semi[0]).powi(2)
+                        + ((y - centre[1]) / semi[1]).powi(2)
+                        + ((x - centre[2]) / semi[2]).powi(2);
+                    if q <= 1.0 {
+                        inside += 1;
+                    }
+                }
+            }
+        }
+        f64::from(inside) / 128.0
+    }
+
+    /// An ellipsoid lesion of `lesion` HU rendered with partial volume on
+    /// 1.5 × 1.5 × 5 mm voxels in tissue given by `background(x mm)`, and
+    /// the mask of the voxels at least half lesion.
+    pub fn phantom(
+        semi: [f64; 3],
+        lesion: f64,
+        background: impl Fn(f64) -> f64,
+    ) -> (Volume, Mask, f64) {
+        phantom_at(27.3, semi, lesion, background)
+    }
+
+    /// [`phantom`] centred at `z` mm.
+    pub fn phantom_at(
+        z: f64,
+        semi: [f64; 3],
+        lesion: f64,
+        background: impl Fn(f64) -> f64,
+    ) -> (Volume, Mask, f64) {
+        let spacing = [5.0, 1.5, 1.5];
+        let dims = [12, 40, 40];
+        let centre = [z, 29.6, 30.2];
+        let v = volume(dims, spacing, |p| {
+            let f = occupancy([p[2], p[1], p[0]], spacing, centre, semi);
+            background(p[0]) * (1.0 - f) + lesion * f
+        });
+        let mask = Mask::from_fn(dims, [0; 3], dims, |[s, r, c]| {
+            let p = [
+                s as f64 * spacing[0],
+                r as f64 * spacing[1],
+                c as f64 * spacing[2],
+            ];
+            occupancy(p, spacing, centre, semi) >= 0.5
+        });
+        let truth = 4.0 / 3.0 * std::f64::consts::PI * semi[0] * semi[1] * semi[2] / 1000.0;
+        (v, mask, truth)
+    }
+
+    /// A noisy phantom like the sample CT: partial volume, white noise of
+    /// `sigma / 0.375` blurred in-plane by [1 2 1]/4 (so `sigma` per voxel).
+    pub fn noisy_phantom(
+        seed: u64,
+        centre: [f64; 3],
+        semi: [f64; 3],
+        lesion: f64,
+        background: f64,
+        sigma: f64,
+    ) -> (Volume, Mask, f64) {
+        let spacing = [5.0, 1.5, 1.5];
+        let dims = [12usize, 40usize, 40usize];
+        let mut rng = crate::synth::noise::SplitMix64::new(seed);
+        let mut raw = vec![0.0f64; dims[0] * dims[1] * dims[2]];
+        let mut occ = vec![0.0f64; raw.len()];
+        for s in 0..dims[0] {
+            for r in 0..dims[1] {
+                for c in 0..dims[2] {
+                    let p = [
+                        s as f64 * spacing[0],
+                        r as f64 * spacing[1],
+                        c as f64 * spacing[2],
+                    ];
+                    let f = occupancy(p, spacing, centre, semi);
+                    let i = (s * dims[1] + r) * dims[2] + c;
+                    occ[i] = f;
+                    raw[i] = background * (1.0 - f) + lesion * f + sigma / 0.375 * rng.gaussian();
+                }
+            }
+        }
+        let at = |d: &[f64], s: usize, r: usize, c: usize| d[(s * dims[1] + r) * dims[2] + c];
+        let mut h = raw.clone();
+        for s in 0..dims[0] {
+            for r in 0..dims[1] {
+                for c in 0..dims[2] {
+                    let l = at(&raw, s, r, c.saturating_sub(1));
+                    let rr = at(&raw, s, r, (c + 1).min(dims[2] - 1));
+                    h[(s * dims[1] + r) * dims[2] + c] =
+                        0.25 * l + 0.5 * at(&raw, s, r, c) + 0.25 * rr;
+                }
+            }
+        }
+        let mut out = h.clone();
+        for s in 0..dims[0] {
+            for r in 0..dims[1] {
+                for c in 0..dims[2] {
+                    let u = at(&h, s, r.saturating_sub(1), c);
+                    let d = at(&h, s, (r + 1).min(dims[1] - 1), c);
+                    out[(s * dims[1] + r) * dims[2] + c] =
+                        0.25 * u + 0.5 * at(&h, s, r, c) + 0.25 * d;
+                }
+            }
+        }
+        let v = volume(dims, spacing, |p| {
+            let s = (p[2] / spacing[0]).round() as usize;
+            let r = (p[1] / spacing[1]).round() as usize;
+            let c = (p[0] / spacing[2]).round() as usize;
+            out[(s * dims[1] + r) * dims[2] + c]
+        });
+        let mask = Mask::from_fn(dims, [0; 3], dims, |[s, r, c]| {
+            occ[(s * dims[1] + r) * dims[2] + c] >= 0.5
+        });
+        let truth = 4.0 / 3.0 * std::f64::consts::PI * semi[0] * semi[1] * semi[2] / 1000.0;
+        (v, mask, truth)
     }
 }
 

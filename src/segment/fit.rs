@@ -1,0 +1,1207 @@
+//! A model-based lesion volume: [`fit_ellipsoid`] fits an ellipsoid, seen
+//! through the scanner's voxels, to the image around a mask.
+//!
+//! Why: on 5 mm slices a voxel count (or one partial-volume fraction per
+//! edge voxel) carries the noise of every edge voxel separately. On a
+//! 12–15 mm liver lesion at five noise SDs of contrast that alone is an
+//! 8–13 % SD, whatever the estimator (the `ct_noise_floor` study). A shape
+//! with a handful of parameters, fitted to all edge voxels at once,
+//! averages that noise away — as long as the lesion has that shape. Solid
+//! tumours measured by RECIST are mostly ellipsoid-like (the desmoid
+//! literature's volume *is* the ellipsoid formula π/6 · L · W · H, from
+//! three calliper diameters); an irregular or heterogeneous lesion is
+//! detected by the fit's residuals and the fit is then not accepted.
+//!
+//! **The model.** An ellipsoid (centre, three semi-axes, any orientation)
+//! of uniform level `L` in a background `B(v)`. A voxel a fraction `f(v)`
+//! full reads `f·L + (1 − f)·B(v)` before an in-plane point-spread function
+//! `[w, 1 − 2w, w]` along rows and columns (`w` fitted, 0 for none, ¼ for
+//! a [1 2 1]/4 kernel); through the plane the voxel is its slice's slab
+//! (SliceThickness, else the spacing). `f(v)` is exact along the slice
+//! normal (the ellipsoid's interval on a line, intersected with the slab)
+//! and a 5 × 5 average of such lines in-plane, so it moves smoothly with the
+//! parameters.
+//!
+//! **The background** `B(v)` is read, not fitted: the zone that may hold
+//! lesion is the mask dilated by three pixels in-plane plus the slice beyond
+//! each end slice (the mask keeps voxels at least half lesion, so a cap
+//! beyond it is less than a slice thick); every voxel of the zone takes the
+//! median of the nearest voxels outside it on its own slice. The tissue
+//! beside each part of the edge is the one that part is mixed with — muscle
+//! on one side of the abdominal-wall mass, fat on the other.
+//!
+//! **The fit**: Levenberg–Marquardt on the zone's voxels with Tukey's
+//! biweight (a vessel touching the lesion, at the lesion's level, is an
+//! outlier of the model, not a reason to grow it), the scale the MAD of
+//! the residuals. Starts from the mask's second moments.
+//!
+//! **Acceptance.** The fit is [`EllipsoidFit::accepted`] when its edge
+//! residuals are as small as the noise: the robust SD of the residuals of
+//! the voxels the surface crosses is at most [`MAX_EDGE_RESIDUAL_RATIO`]
+//! times that of the rest of the zone, at most [`MAX_OUTLIER_FRACTION`] of
+//! the edge voxels are outliers, and at least [`MIN_SEEN_FRACTION`] of the
+//! ellipsoid lies on the voxels it was fitted to. Otherwise the reason is
+//! given and the mask's count stands.
+
+// Small dense matrices (3 × 3, 11 × 11) read best in index notation, as in
+// the maths they implement.
+#![allow(clippy::needless_range_loop)]
+
+use rayon::prelude::*;
+
+use super::{Mask, SegmentError, VoxelSize, median};
+use crate::volume::Volume;
+
+/// Largest ratio of the edge residuals' robust SD to the rest of the zone's
+/// for an accepted fit.
+pub const MAX_EDGE_RESIDUAL_RATIO: f64 = 1.5;
+/// Largest fraction of edge voxels with a residual beyond the biweight's
+/// cut-off for an accepted fit.
+pub const MAX_OUTLIER_FRACTION: f64 = 0.2;
+/// Smallest fraction of the fitted ellipsoid lying on the voxels it was
+/// fitted to (the mask, three pixels around it and the slice beyond each
+/// end) for an accepted fit: one reaching further has followed something
+/// else.
+pub const MIN_SEEN_FRACTION: f64 = 0.97;
+
+/// The zone: the mask dilated by this many pixels in-plane.
+const ZONE_PIXELS: usize = 3;
+/// Background is read this many pixels or more from the footprint.
+const BACKGROUND_FROM: usize = 2;
+/// Rounds of reading the background again without the fitted lesion's spill.
+const BACKGROUND_ROUNDS: usize = 2;
+/// Nearest voxels outside the zone searched up to this many pixels away.
+const BACKGROUND_SEARCH: usize = 8;
+/// In-plane lines per voxel side for the occupancy.
+const LINES: usize = 5;
+/// The fit has converged when no parameter moved more than this many
+/// finite-difference steps (0.01 mm for the centre).
+const CONVERGED_STEPS: f64 = 0.5;
+/// Tukey biweight tuning constant (95 % efficiency under Gaussian noise).
+const TUKEY_C: f64 = 4.685;
+/// Parameters: centre (3, mm), log semi-axes (3), rotation vector (3),
+/// level `L`, point-spread weight `w`.
+const PARAMS: usize = 11;
+
+/// An ellipsoid fitted to a lesion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EllipsoidFit {
+    /// 4/3 · π · a · b · c, mL.
+    pub volume_ml: f64,
+    /// The mask's voxel count, mL (for comparison).
+    pub voxel_count_ml: f64,
+    /// Semi-axes, mm, largest first.
+    pub semi_axes_mm: [f64; 3],
+    /// Longest diameter of the ellipsoid's cross-section with the axial
+    /// plane through its centre, mm (what RECIST measures, free of the
+    /// pixel grid).
+    pub axial_long_mm: f64,
+    /// Longest diameter perpendicular to it on that plane, mm.
+    pub axial_short_mm: f64,
+    /// Centre as fractional voxel indices `[slice, row, column]`.
+    pub centre_voxel: [f64; 3],
+    /// The lesion level `L` (modality units).
+    pub lesion_level: f64,
+    /// The fitted in-plane point-spread weight `w`.
+    pub psf_weight: f64,
+    /// Robust SD of the residuals away from the edge (modality units).
+    pub noise_sd: f64,
+    /// Robust SD of the edge voxels' residuals over `noise_sd`.
+    pub edge_residual_ratio: f64,
+    /// Fraction of edge voxels beyond the biweight's cut-off.
+    pub outlier_fraction: f64,
+    /// Voxels in the fit.
+    pub voxels_fitted: usize,
+    /// Levenberg–Marquardt steps taken.
+    pub iterations: usize,
+    /// Whether the fit describes the lesion (see the module documentation).
+    pub accepted: bool,
+    /// Why not, when it does not.
+    pub rejection: Option<String>,
+}
+
+/// The working box: the zone plus one pixel (the point-spread function).
+struct Work {
+    /// Box size `[slices, rows, columns]`.
+    n: [usize; 3],
+    /// Box origin in the grid.
+    lo: [usize; 3],
+    /// Pixel spacing `[row, column]`, mm.
+    spacing: [f64; 2],
+    /// Position of each box slice along the normal, mm.
+    z: Vec<f64>,
+    /// Half thickness of each box slice, mm.
+    half_z: Vec<f64>,
+    /// Modality values.
+    value: Vec<f64>,
+    /// The modality value of one stored step (the rescale slope).
+    value_step: f64,
+    /// Background level of each voxel.
+    background: Vec<f64>,
+    /// Voxels the background is read from.
+    outside: Vec<bool>,
+    /// Voxels whose residual enters the fit.
+    fitted: Vec<usize>,
+    /// Voxels whose occupancy the fit needs (the zone and one pixel around
+    /// it, for the point-spread function); elsewhere it is 0.
+    modelled: Vec<usize>,
+}
+
+impl Work {
+    fn at(&self, s: usize, r: usize, c: usize) -> usize {
+        (s * self.n[1] + r) * self.n[2] + c
+    }
+}
+
+/// Ellipsoid geometry: centre and the quadric `M` (`(x−c)ᵀ M (x−c) ≤ 1`).
+#[derive(Debug, Clone, Copy)]
+struct Quadric {
+    centre: [f64; 3],
+    m: [[f64; 3]; 3],
+    min_axis: f64,
+}
+
+/// A rotation matrix from a rotation vector (Rodrigues).
+fn rotation(omega: [f64; 3]) -> [[f64; 3]; 3] {
+    let theta = (omega[0] * omega[0] + omega[1] * omega[1] + omega[2] * omega[2]).sqrt();
+    if theta < 1e-12 {
+        return [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+    }
+    let k = omega.map(|x| x / theta);
+    let (s, c) = theta.sin_cos();
+    let t = 1.0 - c;
+    [
+        [
+            c + k[0] * k[0] * t,
+            k[0] * k[1] * t - k[2] * s,
+            k[0] * k[2] * t + k[1] * s,
+        ],
+        [
+            k[1] * k[0] * t + k[2] * s,
+            c + k[1] * k[1] * t,
+            k[1] * k[2] * t - k[0] * s,
+        ],
+        [
+            k[2] * k[0] * t - k[1] * s,
+            k[2] * k[1] * t + k[0] * s,
+            c + k[2] * k[2] * t,
+        ],
+    ]
+}
+
+fn matmul(a: &[[f64; 3]; 3], b: &[[f64; 3]; 3]) -> [[f64; 3]; 3] {
+    let mut out = [[0.0; 3]; 3];
+    for (i, row) in out.iter_mut().enumerate() {
+        for (j, x) in row.iter_mut().enumerate() {
+            *x = (0..3).map(|k| a[i][k] * b[k][j]).sum();
+        }
+    }
+    out
+}
+
+/// The quadric of parameters `p` with base orientation `axes` (columns are
+/// the semi-axis directions).
+fn quadric(p: &[f64; PARAMS], axes: &[[f64; 3]; 3]) -> Quadric {
+    let r = matmul(axes, &rotation([p[6], p[7], p[8]]));
+    let inv_sq = [0, 1, 2].map(|i| (-2.0 * p[3 + i]).exp());
+    let mut m = [[0.0; 3]; 3];
+    for (i, row) in m.iter_mut().enumerate() {
+        for (j, x) in row.iter_mut().enumerate() {
+            *x = (0..3).map(|k| r[i][k] * inv_sq[k] * r[j][k]).sum();
+        }
+    }
+    let min_axis = [p[3], p[4], p[5]]
+        .iter()
+        .map(|l| l.exp())
+        .fold(f64::INFINITY, f64::min);
+    Quadric {
+        centre: [p[0], p[1], p[2]],
+        m,
+        min_axis,
+    }
+}
+
+impl Quadric {
+    /// `sqrt((x−c)ᵀ M (x−c))`: 1 on the surface.
+    fn radius(&self, point: [f64; 3]) -> f64 {
+        let d = [0, 1, 2].map(|i| point[i] - self.centre[i]);
+        let mut q = 0.0;
+        for i in 0..3 {
+            for j in 0..3 {
+                q += d[i] * self.m[i][j] * d[j];
+            }
+        }
+        q.max(0.0).sqrt()
+    }
+
+    /// Fraction of the voxel centred at `(x, y, z)` with half sizes
+    /// `(hx, hy, hz)` inside the ellipsoid (coordinates x, y in-plane, z
+    /// along the normal).
+    fn occupancy(&self, centre: [f64; 3], half: [f64; 3]) -> f64 {
+        let half_diagonal = (half[0] * half[0] + half[1] * half[1] + half[2] * half[2]).sqrt();
+        let margin = half_diagonal / self.min_axis.max(1e-9);
+        let rho = self.radius(centre);
+        if rho - 1.0 > margin {
+            return 0.0;
+        }
+        if 1.0 - rho > margin {
+            return 1.0;
+        }
+        // an ellipsoid is convex: all eight corners inside, the box is inside
+        let corners_inside = (0..8).all(|k| {
+            let corner = [0, 1, 2].map(|a| {
+                if k >> a & 1 == 1 {
+                    centre[a] + half[a]
+                } else {
+                    centre[a] - half[a]
+                }
+            });
+            self.radius(corner) <= 1.0
+        });
+        if corners_inside {
+            return 1.0;
+        }
+        let m = &self.m;
+        let a = m[2][2];
+        if a <= 0.0 {
+            return 0.0;
+        }
+        let z_lo = centre[2] - half[2] - self.centre[2];
+        let z_hi = centre[2] + half[2] - self.centre[2];
+        let mut total = 0.0;
+        for i in 0..LINES {
+            let dy = centre[1] + ((i as f64 + 0.5) / LINES as f64 * 2.0 - 1.0) * half[1]
+                - self.centre[1];
+            for j in 0..LINES {
+                let dx = centre[0] + ((j as f64 + 0.5) / LINES as f64 * 2.0 - 1.0) * half[0]
+                    - self.centre[0];
+                let b = m[0][2] * dx + m[1][2] * dy;
+                let c = m[0][0] * dx * dx + 2.0 * m[0][1] * dx * dy + m[1][1] * dy * dy - 1.0;
+                let disc = b * b - a * c;
+                if disc <= 0.0 {
+                    continue;
+                }
+                let root = disc.sqrt();
+                let t1 = (-b - root) / a;
+                let t2 = (-b + root) / a;
+                let overlap = t2.min(z_hi) - t1.max(z_lo);
+                if overlap > 0.0 {
+                    total += overlap;
+                }
+            }
+        }
+        total / ((LINES * LINES) as f64 * 2.0 * half[2])
+    }
+}
+
+/// The occupancy of every voxel of the box (0 outside the modelled voxels).
+fn occupancy_map(work: &Work, q: &Quadric) -> Vec<f64> {
+    let [_, nr, nc] = work.n;
+    let mut f = vec![0.0; work.value.len()];
+    let half_xy = [work.spacing[1] / 2.0, work.spacing[0] / 2.0];
+    for &i in &work.modelled {
+        let s = i / (nr * nc);
+        let r = (i / nc) % nr;
+        let c = i % nc;
+        let centre = [
+            c as f64 * work.spacing[1],
+            r as f64 * work.spacing[0],
+            work.z[s],
+        ];
+        f[i] = q.occupancy(centre, [half_xy[0], half_xy[1], work.half_z[s]]);
+    }
+    f
+}
+
+/// The model's prediction at every fitted voxel from an occupancy map.
+fn predict(work: &Work, f: &[f64], level: f64, w: f64) -> Vec<f64> {
+    let [_, nr, nc] = work.n;
+    let raw: Vec<f64> = f
+        .iter()
+        .zip(&work.background)
+        .map(|(&f, &b)| {
+            if f >= 1.0 {
+                level
+            } else {
+                f * level + (1.0 - f) * b
+            }
+        })
+        .collect();
+    let kernel = [w, 1.0 - 2.0 * w, w];
+    work.fitted
+        .iter()
+        .map(|&i| {
+            let s = i / (nr * nc);
+            let r = (i / nc) % nr;
+            let c = i % nc;
+            let mut sum = 0.0;
+            for (dr, kr) in kernel.iter().enumerate() {
+                for (dc, kc) in kernel.iter().enumerate() {
+                    // fitted voxels are at least one pixel inside the box
+                    let j = work.at(s, r + dr - 1, c + dc - 1);
+                    sum += kr * kc * raw.get(j).copied().unwrap_or(0.0);
+                }
+            }
+            sum
+        })
+        .collect()
+}
+
+fn tukey_rho(u: f64) -> f64 {
+    if u.abs() >= 1.0 {
+        1.0 / 6.0
+    } else {
+        let t = 1.0 - u * u;
+        (1.0 - t * t * t) / 6.0
+    }
+}
+
+fn tukey_weight(u: f64) -> f64 {
+    if u.abs() >= 1.0 {
+        0.0
+    } else {
+        let t = 1.0 - u * u;
+        t * t
+    }
+}
+
+fn robust_sd(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let mut abs: Vec<f64> = values.map(f64::abs).collect();
+    median(&mut abs).map(|m| 1.4826 * m)
+}
+
+/// Solve the symmetric system `a · x = b` (Gaussian elimination with partial
+/// pivoting); `None` when singular.
+fn solve(mut a: [[f64; PARAMS]; PARAMS], mut b: [f64; PARAMS]) -> Option<[f64; PARAMS]> {
+    for col in 0..PARAMS {
+        let pivot = (col..PARAMS).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() < 1e-300 {
+            return None;
+        }
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        for row in col + 1..PARAMS {
+            let factor = a[row][col] / a[col][col];
+            for k in col..PARAMS {
+                a[row][k] -= factor * a[col][k];
+            }
+            b[row] -= factor * b[col];
+        }
+    }
+    let mut x = [0.0; PARAMS];
+    for row in (0..PARAMS).rev() {
+        let tail: f64 = (row + 1..PARAMS).map(|k| a[row][k] * x[k]).sum();
+        x[row] = (b[row] - tail) / a[row][row];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
+}
+
+/// Eigenvectors (columns) and eigenvalues of a symmetric 3 × 3 matrix
+/// (cyclic Jacobi rotations).
+fn symmetric_eigen(mut a: [[f64; 3]; 3]) -> ([[f64; 3]; 3], [f64; 3]) {
+    let mut v = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+    for _ in 0..50 {
+        let off = a[0][1].abs() + a[0][2].abs() + a[1][2].abs();
+        if off < 1e-12 {
+            break;
+        }
+        for (p, q) in [(0, 1), (0, 2), (1, 2)] {
+            if a[p][q].abs() < 1e-15 {
+                continue;
+            }
+            let theta = (a[q][q] - a[p][p]) / (2.0 * a[p][q]);
+            let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+            let t = if theta == 0.0 { 1.0 } else { t };
+            let c = 1.0 / (t * t + 1.0).sqrt();
+            let s = t * c;
+            for k in 0..3 {
+                let (akp, akq) = (a[k][p], a[k][q]);
+                a[k][p] = c * akp - s * akq;
+                a[k][q] = s * akp + c * akq;
+            }
+            for k in 0..3 {
+                let (apk, aqk) = (a[p][k], a[q][k]);
+                a[p][k] = c * apk - s * aqk;
+                a[q][k] = s * apk + c * aqk;
+            }
+            for row in v.iter_mut() {
+                let (vkp, vkq) = (row[p], row[q]);
+                row[p] = c * vkp - s * vkq;
+                row[q] = s * vkp + c * vkq;
+            }
+        }
+    }
+    (v, [a[0][0], a[1][1], a[2][2]])
+}
+
+/// Fit an ellipsoid to the lesion `mask` outlines on `volume` (see the
+/// module documentation). Errors: the mask on another grid, an empty mask,
+/// unknown spacing.
+pub fn fit_ellipsoid(
+    volume: &Volume,
+    mask: &Mask,
+    size: &VoxelSize,
+) -> Result<EllipsoidFit, SegmentError> {
+    let grid = [volume.slices(), volume.rows(), volume.columns()];
+    if mask.grid() != grid {
+        return Err(SegmentError::GridMismatch);
+    }
+    if mask.is_empty() {
+        return Err(SegmentError::EmptyMask);
+    }
+    let voxel_count_ml = size.volume_ml(mask).ok_or(SegmentError::NoSliceSpacing)?;
+    let mut work = prepare(volume, mask, size)?;
+    let (p0, axes) = initial_guess(&work, mask, volume)?;
+    // first nearly least squares (every edge voxel pulls, however far off
+    // the start is), then robust with the residuals' own scale
+    let contrast = {
+        let mut b: Vec<f64> = work.fitted.iter().map(|&i| work.background[i]).collect();
+        median(&mut b).map_or(1.0, |b| (p0[9] - b).abs())
+    };
+    let floor = (0.29 * work.value_step).max(0.005 * contrast).max(1e-9);
+    let (mut p, mut iterations) = levenberg_marquardt(&work, p0, &axes, contrast.max(floor));
+    for _ in 0..BACKGROUND_ROUNDS {
+        correct_background(&mut work, &p, &axes);
+        let (q, more) = levenberg_marquardt(&work, p, &axes, TUKEY_C * floor);
+        p = q;
+        iterations += more;
+    }
+    Ok(summarise(&work, &p, &axes, voxel_count_ml, iterations))
+}
+
+/// Read the box, the zone and the background.
+fn prepare(volume: &Volume, mask: &Mask, size: &VoxelSize) -> Result<Work, SegmentError> {
+    let grid = [volume.slices(), volume.rows(), volume.columns()];
+    let data = volume.voxels.as_slice().ok_or(SegmentError::GridMismatch)?;
+    let (origin, extent) = mask.bounds();
+    let pad = ZONE_PIXELS + BACKGROUND_SEARCH + 1;
+    let lo = [
+        origin[0].saturating_sub(1),
+        origin[1].saturating_sub(pad),
+        origin[2].saturating_sub(pad),
+    ];
+    let hi = [
+        (origin[0] + extent[0] + 1).min(grid[0]),
+        (origin[1] + extent[1] + pad).min(grid[1]),
+        (origin[2] + extent[2] + pad).min(grid[2]),
+    ];
+    let n = [0, 1, 2].map(|a| hi[a] - lo[a]);
+    let (ns, nr, nc) = (n[0], n[1], n[2]);
+    let len = ns * nr * nc;
+    let at = |s: usize, r: usize, c: usize| (s * nr + r) * nc + c;
+    let mut value = vec![0.0f64; len];
+    let mut inside = vec![false; len];
+    for s in 0..ns {
+        let rescale = volume.slice_rescale(lo[0] + s);
+        for r in 0..nr {
+            let row = ((lo[0] + s) * grid[1] + lo[1] + r) * grid[2] + lo[2];
+            let values = data.get(row..row + nc).ok_or(SegmentError::GridMismatch)?;
+            for (c, &v) in values.iter().enumerate() {
+                let i = at(s, r, c);
+                value[i] = rescale.apply(f64::from(i32::from(v) + volume.stored_offset));
+                inside[i] = mask.contains([lo[0] + s, lo[1] + r, lo[2] + c]);
+            }
+        }
+    }
+    // footprint per slice: the mask, and beyond each end slice that slice's
+    footprint(&mut inside, n);
+    // the zone: footprint dilated in-plane
+    let zone = dilate_in_plane(&inside, n, ZONE_PIXELS);
+    let near = dilate_in_plane(&inside, n, BACKGROUND_FROM - 1);
+    let modelled: Vec<usize> = dilate_in_plane(&zone, n, 1)
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &m)| m.then_some(i))
+        .collect();
+    // background: median of the nearest voxels outside the zone, same slice
+    let sources: Vec<Option<f64>> = near
+        .iter()
+        .zip(&value)
+        .map(|(&near, &v)| (!near).then_some(v))
+        .collect();
+    let background = read_background(n, &sources, &modelled);
+    let mut fitted = Vec::new();
+    for s in 0..ns {
+        for r in 1..nr.saturating_sub(1) {
+            for c in 1..nc.saturating_sub(1) {
+                let i = at(s, r, c);
+                if zone[i] {
+                    fitted.push(i);
+                }
+            }
+        }
+    }
+    // geometry along the normal
+    let normal = volume.geometry.normal();
+    let positions = &volume.geometry.slice_positions_mm;
+    let along: Vec<f64> = match normal {
+        Some(nv) if positions.len() == grid[0] => positions.iter().map(|p| p.dot(nv)).collect(),
+        _ => {
+            let mut acc = 0.0;
+            size.slice_extent_mm
+                .iter()
+                .map(|e| {
+                    acc += e;
+                    acc
+                })
+                .collect()
+        }
+    };
+    let ascending = along.last() >= along.first();
+    let thickness = volume
+        .meta
+        .slice_thickness_mm
+        .filter(|t| *t > 0.0 && t.is_finite());
+    let base = along.get(lo[0]).copied().unwrap_or(0.0);
+    let z: Vec<f64> = (lo[0]..hi[0])
+        .map(|k| {
+            let d = along.get(k).copied().unwrap_or(0.0) - base;
+            if ascending { d } else { -d }
+        })
+        .collect();
+    let half_z: Vec<f64> = (lo[0]..hi[0])
+        .map(|k| {
+            thickness.unwrap_or_else(|| size.slice_extent_mm.get(k).copied().unwrap_or(1.0)) / 2.0
+        })
+        .collect();
+    Ok(Work {
+        n,
+        lo,
+        spacing: size.pixel_spacing_mm,
+        z,
+        half_z,
+        value,
+        value_step: volume.slice_rescale(lo[0]).slope.abs(),
+        background,
+        outside: near.iter().map(|x| !x).collect(),
+        fitted,
+        modelled,
+    })
+}
+
+/// Every voxel's background: the median of the nearest `sources` on its
+/// own slice (at least three, searched up to [`BACKGROUND_SEARCH`] pixels
+/// away; else the median of all sources).
+fn read_background(n: [usize; 3], sources: &[Option<f64>], needed: &[usize]) -> Vec<f64> {
+    let (nr, nc) = (n[1], n[2]);
+    let at = |s: usize, r: usize, c: usize| (s * nr + r) * nc + c;
+    let mut all: Vec<f64> = sources.iter().flatten().copied().collect();
+    let fallback = median(&mut all).unwrap_or(0.0);
+    let mut background = vec![fallback; sources.len()];
+    let mut ring = Vec::new();
+    for &i in needed {
+        let s = i / (nr * nc);
+        let r = (i / nc) % nr;
+        let c = i % nc;
+        {
+            {
+                let (ri, ci) = (r as i64, c as i64);
+                for d in 0..=BACKGROUND_SEARCH as i64 {
+                    ring.clear();
+                    for rr in (ri - d - 1).max(0)..=(ri + d + 1).min(nr as i64 - 1) {
+                        for cc in (ci - d - 1).max(0)..=(ci + d + 1).min(nc as i64 - 1) {
+                            let cheb = (rr - ri).abs().max((cc - ci).abs());
+                            if cheb < d.max(1) {
+                                continue;
+                            }
+                            if let Some(Some(v)) = sources.get(at(s, rr as usize, cc as usize)) {
+                                ring.push(*v);
+                            }
+                        }
+                    }
+                    if ring.len() >= 3 {
+                        if let Some(m) = median(&mut ring) {
+                            background[at(s, r, c)] = m;
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    background
+}
+
+/// The model's blurred lesion fraction at every voxel of the box.
+fn blurred_fraction(work: &Work, f: &[f64], w: f64) -> Vec<f64> {
+    let [ns, nr, nc] = work.n;
+    let kernel = [w, 1.0 - 2.0 * w, w];
+    let mut out = vec![0.0; f.len()];
+    for s in 0..ns {
+        for r in 0..nr {
+            for c in 0..nc {
+                let mut sum = 0.0;
+                let mut weight = 0.0;
+                for (dr, kr) in kernel.iter().enumerate() {
+                    for (dc, kc) in kernel.iter().enumerate() {
+                        let (rr, cc) = (r + dr, c + dc);
+                        if rr < 1 || cc < 1 || rr > nr || cc > nc {
+                            continue;
+                        }
+                        sum += kr * kc * f[work.at(s, rr - 1, cc - 1)];
+                        weight += kr * kc;
+                    }
+                }
+                out[work.at(s, r, c)] = if weight > 0.0 { sum / weight } else { 0.0 };
+            }
+        }
+    }
+    out
+}
+
+/// Read the background again from the voxels outside the zone with the
+/// fitted lesion's spill taken out: `(I − g·L) / (1 − g)`, `g` the model's
+/// blurred fraction there (voxels at least half lesion are not used).
+fn correct_background(work: &mut Work, p: &[f64; PARAMS], axes: &[[f64; 3]; 3]) {
+    let f = occupancy_map(work, &quadric(p, axes));
+    let g = blurred_fraction(work, &f, p[10]);
+    let sources: Vec<Option<f64>> = (0..work.value.len())
+        .map(|i| {
+            (work.outside[i] && g[i] < 0.5).then(|| (work.value[i] - g[i] * p[9]) / (1.0 - g[i]))
+        })
+        .collect();
+    work.background = read_background(work.n, &sources, &work.modelled);
+}
+
+/// Extend the mask's footprint to the slice beyond each end slice (the
+/// end slice's footprint).
+fn footprint(inside: &mut [bool], n: [usize; 3]) {
+    let plane = n[1] * n[2];
+    let has = |inside: &[bool], s: usize| inside[s * plane..(s + 1) * plane].iter().any(|&x| x);
+    let slices: Vec<usize> = (0..n[0]).filter(|&s| has(inside, s)).collect();
+    let (Some(&first), Some(&last)) = (slices.first(), slices.last()) else {
+        return;
+    };
+    if first > 0 {
+        let (before, rest) = inside.split_at_mut(first * plane);
+        before[(first - 1) * plane..].copy_from_slice(&rest[..plane]);
+    }
+    if last + 1 < n[0] {
+        let (upto, after) = inside.split_at_mut((last + 1) * plane);
+        after[..plane].copy_from_slice(&upto[last * plane..]);
+    }
+}
+
+fn dilate_in_plane(inside: &[bool], n: [usize; 3], pixels: usize) -> Vec<bool> {
+    let (ns, nr, nc) = (n[0], n[1], n[2]);
+    let mut out = vec![false; inside.len()];
+    let d = pixels as i64;
+    for s in 0..ns {
+        for r in 0..nr {
+            for c in 0..nc {
+                if !inside[(s * nr + r) * nc + c] {
+                    continue;
+                }
+                for rr in (r as i64 - d).max(0)..=(r as i64 + d).min(nr as i64 - 1) {
+                    for cc in (c as i64 - d).max(0)..=(c as i64 + d).min(nc as i64 - 1) {
+                        out[(s * nr + rr as usize) * nc + cc as usize] = true;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Start from the ellipsoid with the mask's second moments, scaled to the
+/// mask's volume.
+fn initial_guess(
+    work: &Work,
+    mask: &Mask,
+    volume: &Volume,
+) -> Result<([f64; PARAMS], [[f64; 3]; 3]), SegmentError> {
+    let mut sum_w = 0.0;
+    let mut mean = [0.0; 3];
+    let mut second = [[0.0; 3]; 3];
+    let mut levels = Vec::new();
+    for [s, r, c] in mask.voxels() {
+        let (ls, lr, lc) = (s - work.lo[0], r - work.lo[1], c - work.lo[2]);
+        let p = [
+            lc as f64 * work.spacing[1],
+            lr as f64 * work.spacing[0],
+            work.z.get(ls).copied().unwrap_or(0.0),
+        ];
+        let w = 2.0 * work.half_z.get(ls).copied().unwrap_or(1.0);
+        sum_w += w;
+        for i in 0..3 {
+            mean[i] += w * p[i];
+            for j in 0..3 {
+                second[i][j] += w * p[i] * p[j];
+            }
+        }
+        if let Some(v) = volume.value(s, r, c) {
+            levels.push(v);
+        }
+    }
+    if sum_w <= 0.0 {
+        return Err(SegmentError::EmptyMask);
+    }
+    let mean = mean.map(|m| m / sum_w);
+    let mut cov = [[0.0; 3]; 3];
+    for i in 0..3 {
+        for j in 0..3 {
+            cov[i][j] = second[i][j] / sum_w - mean[i] * mean[j];
+        }
+    }
+    // the slab's own spread (a uniform of the slice spacing) is not shape;
+    // and a lesion whose mask covers k slices is about k slices tall: the
+    // start must reach into the slice beyond each end, or no step ever
+    // would (the occupancy there does not change until it is reached).
+    // Along any direction an ellipsoid's variance is its half-extent² / 5.
+    let dz = 2.0 * work.half_z.first().copied().unwrap_or(1.0);
+    let slices = mask.slices().len() as f64;
+    let half_height = slices * dz / 2.0;
+    cov[2][2] = (cov[2][2] - dz * dz / 12.0).max(half_height * half_height / 5.0);
+    let (axes, eigen) = symmetric_eigen(cov);
+    let semi = eigen.map(|l| (5.0 * l.max(1e-6)).sqrt());
+    let level = median(&mut levels).unwrap_or(0.0);
+    let p = [
+        mean[0],
+        mean[1],
+        mean[2],
+        semi[0].ln(),
+        semi[1].ln(),
+        semi[2].ln(),
+        0.0,
+        0.0,
+        0.0,
+        level,
+        0.2,
+    ];
+    Ok((p, axes))
+}
+
+/// Steps of the finite differences per parameter.
+fn steps(p: &[f64; PARAMS]) -> [f64; PARAMS] {
+    let level_step = 0.01 * p[9].abs().max(10.0);
+    [
+        0.02, 0.02, 0.02, 0.002, 0.002, 0.002, 0.002, 0.002, 0.002, level_step, 0.005,
+    ]
+}
+
+fn clamp_params(p: &mut [f64; PARAMS], work: &Work) {
+    let extent = [
+        work.n[2] as f64 * work.spacing[1],
+        work.n[1] as f64 * work.spacing[0],
+        work.z.last().copied().unwrap_or(0.0) + 1.0,
+    ];
+    let smallest = work.spacing[0].min(work.spacing[1]) * 0.25;
+    for i in 0..3 {
+        p[i] = p[i].clamp(-extent[i] * 0.25, extent[i] * 1.25);
+        p[3 + i] = p[3 + i].clamp(smallest.ln(), extent[0].max(extent[1]).max(extent[2]).ln());
+    }
+    p[10] = p[10].clamp(0.0, 0.3);
+}
+
+/// Robust Levenberg–Marquardt (iteratively reweighted Tukey biweight).
+fn levenberg_marquardt(
+    work: &Work,
+    mut p: [f64; PARAMS],
+    axes: &[[f64; 3]; 3],
+    min_scale: f64,
+) -> ([f64; PARAMS], usize) {
+    let residuals = |p: &[f64; PARAMS], f: &[f64]| -> Vec<f64> {
+        let pred = predict(work, f, p[9], p[10]);
+        work.fitted
+            .iter()
+            .zip(pred)
+            .map(|(&i, pr)| work.value[i] - pr)
+            .collect()
+    };
+    let mut f = occupancy_map(work, &quadric(&p, axes));
+    let mut r = residuals(&p, &f);
+    let mut lambda = 1e-2;
+    let mut iterations = 0;
+    for _ in 0..40 {
+        iterations += 1;
+        let scale = (robust_sd(r.iter().copied()).unwrap_or(1.0) * TUKEY_C).max(min_scale);
+        let cost = |r: &[f64]| r.iter().map(|x| tukey_rho(x / scale)).sum::<f64>();
+        let weights: Vec<f64> = r.iter().map(|x| tukey_weight(x / scale)).collect();
+        // Jacobian of the prediction, column by column
+        let h = steps(&p);
+        let base_pred: Vec<f64> = predict(work, &f, p[9], p[10]);
+        let jac: Vec<Vec<f64>> = (0..PARAMS)
+            .into_par_iter()
+            .map(|k| {
+                let mut q = p;
+                q[k] += h[k];
+                let pred = if k < 9 {
+                    let fq = occupancy_map(work, &quadric(&q, axes));
+                    predict(work, &fq, q[9], q[10])
+                } else {
+                    predict(work, &f, q[9], q[10])
+                };
+                pred.iter()
+                    .zip(&base_pred)
+                    .map(|(a, b)| (a - b) / h[k])
+                    .collect()
+            })
+            .collect();
+        let mut jtj = [[0.0; PARAMS]; PARAMS];
+        let mut jtr = [0.0; PARAMS];
+        for (n, (&w, &res)) in weights.iter().zip(&r).enumerate() {
+            if w == 0.0 {
+                continue;
+            }
+            for a in 0..PARAMS {
+                let ja = jac[a][n];
+                jtr[a] += w * ja * res;
+                for b in a..PARAMS {
+                    jtj[a][b] += w * ja * jac[b][n];
+                }
+            }
+        }
+        for a in 0..PARAMS {
+            for b in 0..a {
+                jtj[a][b] = jtj[b][a];
+            }
+        }
+        let current = cost(&r);
+        let mut improved = false;
+        for _ in 0..8 {
+            let mut damped = jtj;
+            for (a, row) in damped.iter_mut().enumerate() {
+                row[a] += lambda * jtj[a][a].max(1e-9);
+            }
+            let Some(delta) = solve(damped, jtr) else {
+                lambda *= 10.0;
+                continue;
+            };
+            let mut q = p;
+            for a in 0..PARAMS {
+                q[a] += delta[a];
+            }
+            clamp_params(&mut q, work);
+            let fq = occupancy_map(work, &quadric(&q, axes));
+            let rq = residuals(&q, &fq);
+            if cost(&rq) < current {
+                let change = (0..PARAMS)
+                    .map(|a| (delta[a] / h[a]).abs())
+                    .fold(0.0, f64::max);
+                p = q;
+                f = fq;
+                r = rq;
+                lambda = (lambda / 3.0).max(1e-6);
+                improved = true;
+                if change < CONVERGED_STEPS && lambda < 1e-2 {
+                    return (p, iterations);
+                }
+                break;
+            }
+            lambda *= 10.0;
+        }
+        if !improved {
+            break;
+        }
+    }
+    (p, iterations)
+}
+
+/// The fit's figures and whether it is accepted.
+fn summarise(
+    work: &Work,
+    p: &[f64; PARAMS],
+    axes: &[[f64; 3]; 3],
+    voxel_count_ml: f64,
+    iterations: usize,
+) -> EllipsoidFit {
+    let q = quadric(p, axes);
+    let f = occupancy_map(work, &q);
+    let pred = predict(work, &f, p[9], p[10]);
+    let residual: Vec<f64> = work
+        .fitted
+        .iter()
+        .zip(&pred)
+        .map(|(&i, pr)| work.value[i] - pr)
+        .collect();
+    // edge: voxels the surface crosses (or whose neighbours it does)
+    let [_, nr, nc] = work.n;
+    let is_edge = |i: usize| {
+        let s = i / (nr * nc);
+        let r = (i / nc) % nr;
+        let c = i % nc;
+        let mut lo = 1.0f64;
+        let mut hi = 0.0f64;
+        for rr in r.saturating_sub(1)..=(r + 1).min(nr - 1) {
+            for cc in c.saturating_sub(1)..=(c + 1).min(nc - 1) {
+                let v = f[work.at(s, rr, cc)];
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+        }
+        let contrast = (p[9] - work.background[i]).abs();
+        hi - lo > 0.05 && contrast > 0.0
+    };
+    let mut edge = Vec::new();
+    let mut flat = Vec::new();
+    for (&i, &res) in work.fitted.iter().zip(&residual) {
+        if is_edge(i) {
+            edge.push(res);
+        } else {
+            flat.push(res);
+        }
+    }
+    let noise_sd = robust_sd(flat.iter().copied())
+        .or_else(|| robust_sd(residual.iter().copied()))
+        .unwrap_or(0.0);
+    // the floor: integer stored values, and the model's own approximation
+    let contrast = {
+        let mut b: Vec<f64> = work.fitted.iter().map(|&i| work.background[i]).collect();
+        median(&mut b).map_or(0.0, |b| (p[9] - b).abs())
+    };
+    let noise_sd = noise_sd.max(0.29 * work.value_step).max(0.005 * contrast);
+    let edge_sd = robust_sd(edge.iter().copied()).unwrap_or(0.0);
+    let edge_residual_ratio = if noise_sd > 0.0 {
+        edge_sd / noise_sd
+    } else {
+        f64::INFINITY
+    };
+    let cut = TUKEY_C * noise_sd;
+    let outlier_fraction = if edge.is_empty() {
+        0.0
+    } else {
+        edge.iter().filter(|x| x.abs() > cut).count() as f64 / edge.len() as f64
+    };
+    let mut semi = [p[3].exp(), p[4].exp(), p[5].exp()];
+    let volume_ml = 4.0 / 3.0 * std::f64::consts::PI * semi.iter().product::<f64>() / 1000.0;
+    semi.sort_by(|a, b| b.total_cmp(a));
+    let m = q.m;
+    // a plane z = const through the centre: the section is dᵀ M₂ d ≤ 1
+    let tr2 = m[0][0] + m[1][1];
+    let det2 = m[0][0] * m[1][1] - m[0][1] * m[0][1];
+    let root2 = (tr2 * tr2 / 4.0 - det2).max(0.0).sqrt();
+    let axial_long_mm = 2.0 / (tr2 / 2.0 - root2).max(1e-12).sqrt();
+    let axial_short_mm = 2.0 / (tr2 / 2.0 + root2).max(1e-12).sqrt();
+    let centre_voxel = [
+        work.lo[0] as f64 + slice_index(work, p[2]),
+        work.lo[1] as f64 + p[1] / work.spacing[0],
+        work.lo[2] as f64 + p[0] / work.spacing[1],
+    ];
+    // how much of the ellipsoid lies on the voxels the fit saw
+    let seen_ml: f64 = work
+        .modelled
+        .iter()
+        .map(|&i| {
+            let s = i / (nr * nc);
+            f[i] * work.spacing[0] * work.spacing[1] * 2.0 * work.half_z[s] / 1000.0
+        })
+        .sum();
+    let seen = seen_ml / volume_ml.max(1e-12);
+    let rejection = if edge_residual_ratio.is_nan() || edge_residual_ratio > MAX_EDGE_RESIDUAL_RATIO
+    {
+        Some(format!(
+            "the edge does not follow an ellipsoid (edge residuals {edge_residual_ratio:.2} × the noise)"
+        ))
+    } else if outlier_fraction > MAX_OUTLIER_FRACTION {
+        Some(format!(
+            "{:.0} % of the edge voxels are not explained by an ellipsoid",
+            outlier_fraction * 100.0
+        ))
+    } else if seen < MIN_SEEN_FRACTION {
+        Some(format!(
+            "the fitted ellipsoid ({volume_ml:.2} mL) reaches beyond the region around the mask ({:.0} % inside it)",
+            seen * 100.0
+        ))
+    } else {
+        None
+    };
+    EllipsoidFit {
+        volume_ml,
+        voxel_count_ml,
+        semi_axes_mm: semi,
+        axial_long_mm,
+        axial_short_mm,
+        centre_voxel,
+        lesion_level: p[9],
+        psf_weight: p[10],
+        noise_sd,
+        edge_residual_ratio,
+        outlier_fraction,
+        voxels_fitted: work.fitted.len(),
+        iterations,
+        accepted: rejection.is_none(),
+        rejection,
+    }
+}
+
+/// Fractional box slice index of a position along the normal.
+fn slice_index(work: &Work, z: f64) -> f64 {
+    let zs = &work.z;
+    for k in 0..zs.len().saturating_sub(1) {
+        let (a, b) = (zs[k], zs[k + 1]);
+        if (z >= a && z <= b) || k + 2 == zs.len() {
+            return k as f64 + if b != a { (z - a) / (b - a) } else { 0.0 };
+        }
+    }
+    0.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{noisy_phantom, occupancy, phantom_at, volume};
+    use super::*;
+
+    #[test]
+    fn an_ellipsoid_on_five_mm_slices_is_measured_from_its_partial_volumes() {
+        // 10 mm tall on 5 mm slices at four offsets to the slice grid: the
+        // voxel count is off by up to 10 %, the fit by less than 4 %
+        let mut worst_count: f64 = 0.0;
+        for z in [25.0, 26.25, 27.5, 28.75] {
+            let (v, mask, truth) = phantom_at(z, [5.0, 7.0, 6.5], 45.0, |_| 105.0);
+            let size = VoxelSize::of(&v).unwrap();
+            let fit = fit_ellipsoid(&v, &mask, &size).unwrap();
+            worst_count = worst_count.max((fit.voxel_count_ml / truth - 1.0).abs());
+            let error = (fit.volume_ml / truth - 1.0).abs();
+            assert!(error < 0.04, "z {z}: {} vs {truth}: {error}", fit.volume_ml);
+            assert!(fit.accepted, "{fit:?}");
+            assert!((fit.lesion_level - 45.0).abs() < 1.0, "{fit:?}");
+            // no blur in this phantom
+            assert!(fit.psf_weight < 0.05, "{fit:?}");
+            // axial long axis 14 mm, short 13 mm
+            assert!((fit.axial_long_mm - 14.0).abs() < 0.3, "{fit:?}");
+            assert!((fit.axial_short_mm - 13.0).abs() < 0.3, "{fit:?}");
+        }
+        assert!(worst_count > 0.08, "count {worst_count}");
+    }
+
+    #[test]
+    #[ignore = "study: the fit on a 15 mm liver lesion at five noise SDs, ten noise draws"]
+    fn noise_study() {
+        // a 15 mm liver lesion at five noise SDs of contrast, blurred by
+        // [1 2 1]/4 like the sample CT: ten noise draws. Today: errors of
+        // −10 to +24 % (RMS ≈ 12 %), worse than counting the ideal mask
+        // (RMS 3.7 %): at this size and contrast the fit follows the noise
+        // texture.
+        let mut errors = Vec::new();
+        let mut counts = Vec::new();
+        for seed in 0..10u64 {
+            let z = 25.0 + (seed % 8) as f64 * 0.625;
+            let (v, mask, truth) =
+                noisy_phantom(seed, [z, 29.6, 30.2], [6.5, 6.0, 7.5], 45.0, 105.0, 12.0);
+            let size = VoxelSize::of(&v).unwrap();
+            let fit = fit_ellipsoid(&v, &mask, &size).unwrap();
+            errors.push(fit.volume_ml / truth - 1.0);
+            counts.push(fit.voxel_count_ml / truth - 1.0);
+        }
+        let rms = |e: &[f64]| (e.iter().map(|x| x * x).sum::<f64>() / e.len() as f64).sqrt();
+        eprintln!(
+            "fit RMS {:.1} % {errors:?}\ncount RMS {:.1} % {counts:?}",
+            100.0 * rms(&errors),
+            100.0 * rms(&counts)
+        );
+    }
+
+    #[test]
+    fn each_side_is_judged_against_its_own_tissue() {
+        // fat on the left, muscle on the right of a 95 HU lesion: a muscle
+        // voxel must not read as lesion mixed with fat
+        let (v, mask, truth) = phantom_at(27.3, [9.0, 8.0, 10.0], 95.0, |x| {
+            if x < 30.2 { -100.0 } else { 55.0 }
+        });
+        let size = VoxelSize::of(&v).unwrap();
+        let fit = fit_ellipsoid(&v, &mask, &size).unwrap();
+        let error = (fit.volume_ml / truth - 1.0).abs();
+        assert!(error < 0.03, "{} vs {truth}: {error}", fit.volume_ml);
+        assert!(fit.accepted, "{fit:?}");
+    }
+
+    #[test]
+    fn a_vessel_touching_the_lesion_is_left_out() {
+        // a lung lesion with a vessel at its level running past it in-plane,
+        // two pixels wide, touching its edge on the middle slices
+        let spacing = [5.0, 1.5, 1.5];
+        let dims = [12, 40, 40];
+        let (centre, semi) = ([27.3, 29.6, 30.2], [9.0, 8.0, 10.0]);
+        let vessel = |p: [f64; 3]| (p[1] - (29.6 + 8.0 + 1.5)).abs() < 1.5 && p[2] > 15.0;
+        let v = volume(dims, spacing, |p| {
+            let f = occupancy([p[2], p[1], p[0]], spacing, centre, semi);
+            let tissue = if vessel([p[0], p[1], p[2]]) {
+                35.0
+            } else {
+                -860.0
+            };
+            tissue * (1.0 - f) + 35.0 * f
+        });
+        let mask = Mask::from_fn(dims, [0; 3], dims, |[s, r, c]| {
+            let p = [
+                s as f64 * spacing[0],
+                r as f64 * spacing[1],
+                c as f64 * spacing[2],
+            ];
+            occupancy(p, spacing, centre, semi) >= 0.5
+                || vessel([
+                    c as f64 * spacing[2],
+                    r as f64 * spacing[1],
+                    s as f64 * spacing[0],
+                ]) && (s as f64 * spacing[0] - centre[0]).abs() < 5.0
+                    && (c as f64 * spacing[2] - centre[2]).abs() < 6.0
+        });
+        let truth = 4.0 / 3.0 * std::f64::consts::PI * semi[0] * semi[1] * semi[2] / 1000.0;
+        let size = VoxelSize::of(&v).unwrap();
+        let fit = fit_ellipsoid(&v, &mask, &size).unwrap();
+        let error = (fit.volume_ml / truth - 1.0).abs();
+        assert!(fit.voxel_count_ml > truth * 1.05, "{fit:?}");
+        assert!(error < 0.03, "{} vs {truth}: {error}", fit.volume_ml);
+    }
+
+    #[test]
+    fn a_lesion_that_is_not_an_ellipsoid_is_not_accepted() {
+        // two 12 mm spheres side by side, overlapping by a third: a dumbbell
+        let spacing = [5.0, 1.5, 1.5];
+        let dims = [12, 40, 48];
+        let lobes = [[27.3, 29.6, 18.0], [27.3, 29.6, 34.0]];
+        let inside = |p: [f64; 3]| {
+            lobes.iter().any(|c| {
+                (0..3)
+                    .map(|a| ((p[a] - c[a]) / [11.0, 11.0, 11.0][a]).powi(2))
+                    .sum::<f64>()
+                    <= 1.0
+            })
+        };
+        let fraction = |p: [f64; 3]| {
+            let mut n = 0;
+            for i in 0..8 {
+                for j in 0..4 {
+                    for k in 0..4 {
+                        let q = [
+                            p[0] + spacing[0] * ((i as f64 + 0.5) / 8.0 - 0.5),
+                            p[1] + spacing[1] * ((j as f64 + 0.5) / 4.0 - 0.5),
+                            p[2] + spacing[2] * ((k as f64 + 0.5) / 4.0 - 0.5),
+                        ];
+                        n += usize::from(inside(q));
+                    }
+                }
+            }
+            n as f64 / 128.0
+        };
+        let v = volume(dims, spacing, |p| {
+            let f = fraction([p[2], p[1], p[0]]);
+            -100.0 * (1.0 - f) + 60.0 * f
+        });
+        let mask = Mask::from_fn(dims, [0; 3], dims, |[s, r, c]| {
+            fraction([
+                s as f64 * spacing[0],
+                r as f64 * spacing[1],
+                c as f64 * spacing[2],
+            ]) >= 0.5
+        });
+        let size = VoxelSize::of(&v).unwrap();
+        let fit = fit_ellipsoid(&v, &mask, &size).unwrap();
+        assert!(!fit.accepted, "{fit:?}");
+        assert!(fit.rejection.is_some());
+    }
+
+    #[test]
+    fn an_empty_mask_or_another_grid_is_an_error() {
+        let (v, _, _) = phantom_at(27.3, [5.0, 7.0, 6.5], 45.0, |_| 105.0);
+        let size = VoxelSize::of(&v).unwrap();
+        assert_eq!(
+            fit_ellipsoid(&v, &Mask::empty([12, 40, 40]), &size),
+            Err(SegmentError::EmptyMask)
+        );
+        assert_eq!(
+            fit_ellipsoid(&v, &Mask::empty([3, 40, 40]), &size),
+            Err(SegmentError::GridMismatch)
+        );
+    }
+}
