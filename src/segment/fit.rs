@@ -1038,7 +1038,7 @@ fn slice_index(work: &Work, z: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{noisy_phantom, occupancy, phantom_at, volume};
+    use super::super::test_support::{noisy_phantom, occupancy, phantom_at, volume, voxel_mm};
     use super::*;
 
     #[test]
@@ -1123,11 +1123,7 @@ mod tests {
             tissue * (1.0 - f) + 35.0 * f
         });
         let mask = Mask::from_fn(dims, [0; 3], dims, |[s, r, c]| {
-            let p = [
-                s as f64 * spacing[0],
-                r as f64 * spacing[1],
-                c as f64 * spacing[2],
-            ];
+            let p = voxel_mm([s, r, c], spacing);
             occupancy(p, spacing, centre, semi) >= 0.5
                 || vessel([
                     c as f64 * spacing[2],
@@ -1179,11 +1175,7 @@ mod tests {
             -100.0 * (1.0 - f) + 60.0 * f
         });
         let mask = Mask::from_fn(dims, [0; 3], dims, |[s, r, c]| {
-            fraction([
-                s as f64 * spacing[0],
-                r as f64 * spacing[1],
-                c as f64 * spacing[2],
-            ]) >= 0.5
+            fraction(voxel_mm([s, r, c], spacing)) >= 0.5
         });
         let size = VoxelSize::of(&v).unwrap();
         let fit = fit_ellipsoid(&v, &mask, &size).unwrap();

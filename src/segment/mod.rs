@@ -253,6 +253,16 @@ pub(crate) mod test_support {
     use super::Mask;
     use crate::volume::Volume;
 
+    /// The centre of voxel `[s, r, c]` in mm, `[z, y, x]`, on a grid of
+    /// `spacing` `[z, y, x]` from the origin.
+    pub fn voxel_mm([s, r, c]: [usize; 3], spacing: [f64; 3]) -> [f64; 3] {
+        [
+            s as f64 * spacing[0],
+            r as f64 * spacing[1],
+            c as f64 * spacing[2],
+        ]
+    }
+
     /// A volume of `[slices, rows, columns]` with the given spacing, filled
     /// by `value(patient point)` in HU (rescale intercept −1024).
     pub fn volume(
@@ -322,11 +332,7 @@ pub(crate) mod test_support {
             background(p[0]) * (1.0 - f) + lesion * f
         });
         let mask = Mask::from_fn(dims, [0; 3], dims, |[s, r, c]| {
-            let p = [
-                s as f64 * spacing[0],
-                r as f64 * spacing[1],
-                c as f64 * spacing[2],
-            ];
+            let p = voxel_mm([s, r, c], spacing);
             occupancy(p, spacing, centre, semi) >= 0.5
         });
         let truth = 4.0 / 3.0 * std::f64::consts::PI * semi[0] * semi[1] * semi[2] / 1000.0;
@@ -351,11 +357,7 @@ pub(crate) mod test_support {
         for s in 0..dims[0] {
             for r in 0..dims[1] {
                 for c in 0..dims[2] {
-                    let p = [
-                        s as f64 * spacing[0],
-                        r as f64 * spacing[1],
-                        c as f64 * spacing[2],
-                    ];
+                    let p = voxel_mm([s, r, c], spacing);
                     let f = occupancy(p, spacing, centre, semi);
                     let i = (s * dims[1] + r) * dims[2] + c;
                     occ[i] = f;
