@@ -49,7 +49,7 @@
 
 use rayon::prelude::*;
 
-use super::{Mask, SegmentError, VoxelSize, median};
+use super::{Mask, SegmentError, VoxelSize, chessboard_distance, median};
 use crate::volume::Volume;
 
 /// Largest ratio of the edge residuals' robust SD to the rest of the zone's
@@ -682,23 +682,13 @@ fn footprint(inside: &mut [bool], n: [usize; 3]) {
     }
 }
 
+/// `inside` dilated by `pixels` (chessboard) on each slice.
 fn dilate_in_plane(inside: &[bool], n: [usize; 3], pixels: usize) -> Vec<bool> {
-    let (ns, nr, nc) = (n[0], n[1], n[2]);
-    let mut out = vec![false; inside.len()];
-    let d = pixels as i64;
-    for s in 0..ns {
-        for r in 0..nr {
-            for c in 0..nc {
-                if !inside[(s * nr + r) * nc + c] {
-                    continue;
-                }
-                for rr in (r as i64 - d).max(0)..=(r as i64 + d).min(nr as i64 - 1) {
-                    for cc in (c as i64 - d).max(0)..=(c as i64 + d).min(nc as i64 - 1) {
-                        out[(s * nr + rr as usize) * nc + cc as usize] = true;
-                    }
-                }
-            }
-        }
+    let plane = n[1] * n[2];
+    let mut out = Vec::with_capacity(inside.len());
+    for slice in inside.chunks(plane.max(1)) {
+        let distance = chessboard_distance(n[1], n[2], &|r, c| slice[r * n[2] + c]);
+        out.extend(distance.iter().map(|&d| d <= pixels));
     }
     out
 }

@@ -245,6 +245,59 @@ pub(crate) fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
     Some(*x)
 }
 
+/// In-plane chessboard distance of every pixel of a `rows × columns` box to
+/// the pixels where `zone` holds (0 there), by two raster passes.
+pub(crate) fn chessboard_distance(
+    rows: usize,
+    columns: usize,
+    zone: &dyn Fn(usize, usize) -> bool,
+) -> Vec<usize> {
+    let far = rows + columns;
+    let mut d: Vec<usize> = (0..rows * columns)
+        .map(|i| {
+            if zone(i / columns, i % columns) {
+                0
+            } else {
+                far
+            }
+        })
+        .collect();
+    let get = |d: &[usize], r: i64, c: i64| -> usize {
+        if r < 0 || c < 0 || r as usize >= rows || c as usize >= columns {
+            far
+        } else {
+            d.get(r as usize * columns + c as usize)
+                .copied()
+                .unwrap_or(far)
+        }
+    };
+    for r in 0..rows as i64 {
+        for c in 0..columns as i64 {
+            let best = [(-1, -1), (-1, 0), (-1, 1), (0, -1)]
+                .iter()
+                .map(|(dr, dc)| get(&d, r + dr, c + dc) + 1)
+                .min()
+                .unwrap_or(far);
+            if let Some(x) = d.get_mut(r as usize * columns + c as usize) {
+                *x = (*x).min(best);
+            }
+        }
+    }
+    for r in (0..rows as i64).rev() {
+        for c in (0..columns as i64).rev() {
+            let best = [(1, 1), (1, 0), (1, -1), (0, 1)]
+                .iter()
+                .map(|(dr, dc)| get(&d, r + dr, c + dc) + 1)
+                .min()
+                .unwrap_or(far);
+            if let Some(x) = d.get_mut(r as usize * columns + c as usize) {
+                *x = (*x).min(best);
+            }
+        }
+    }
+    d
+}
+
 #[cfg(test)]
 pub(crate) mod test_support {
     //! Synthetic volumes for the unit tests.

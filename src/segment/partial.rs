@@ -52,7 +52,7 @@
 //!
 //! With no in-plane core the result is the voxel count.
 
-use super::{Mask, SegmentError, VoxelSize, median, quantile};
+use super::{Mask, SegmentError, VoxelSize, chessboard_distance, median, quantile};
 use crate::volume::Volume;
 
 /// A volume estimate with how it was reached.
@@ -418,59 +418,6 @@ pub fn partial_volume_ml(
         edge_voxels_decided: decided,
         per_slice_ml,
     })
-}
-
-/// In-plane chessboard distance of every pixel of a `rows × columns` box to
-/// the pixels where `zone` holds (0 there), by two raster passes.
-fn chessboard_distance(
-    rows: usize,
-    columns: usize,
-    zone: &dyn Fn(usize, usize) -> bool,
-) -> Vec<usize> {
-    let far = rows + columns;
-    let mut d: Vec<usize> = (0..rows * columns)
-        .map(|i| {
-            if zone(i / columns, i % columns) {
-                0
-            } else {
-                far
-            }
-        })
-        .collect();
-    let get = |d: &[usize], r: i64, c: i64| -> usize {
-        if r < 0 || c < 0 || r as usize >= rows || c as usize >= columns {
-            far
-        } else {
-            d.get(r as usize * columns + c as usize)
-                .copied()
-                .unwrap_or(far)
-        }
-    };
-    for r in 0..rows as i64 {
-        for c in 0..columns as i64 {
-            let best = [(-1, -1), (-1, 0), (-1, 1), (0, -1)]
-                .iter()
-                .map(|(dr, dc)| get(&d, r + dr, c + dc) + 1)
-                .min()
-                .unwrap_or(far);
-            if let Some(x) = d.get_mut(r as usize * columns + c as usize) {
-                *x = (*x).min(best);
-            }
-        }
-    }
-    for r in (0..rows as i64).rev() {
-        for c in (0..columns as i64).rev() {
-            let best = [(1, 1), (1, 0), (1, -1), (0, 1)]
-                .iter()
-                .map(|(dr, dc)| get(&d, r + dr, c + dc) + 1)
-                .min()
-                .unwrap_or(far);
-            if let Some(x) = d.get_mut(r as usize * columns + c as usize) {
-                *x = (*x).min(best);
-            }
-        }
-    }
-    d
 }
 
 /// The tissue that can share voxel `(r, c)` (value `here`) with the lesion
