@@ -151,6 +151,31 @@ impl Work {
     fn at(&self, s: usize, r: usize, c: usize) -> usize {
         (s * self.n[1] + r) * self.n[2] + c
     }
+
+    /// `(slice, row, column)` of box index `i`: the inverse of [`Work::at`].
+    fn coords(&self, i: usize) -> (usize, usize, usize) {
+        box_coords(self.n, i)
+    }
+
+    /// The lesion's contrast to the median background of the fitted voxels.
+    fn contrast(&self, level: f64) -> f64 {
+        let mut b: Vec<f64> = self.fitted.iter().map(|&i| self.background[i]).collect();
+        median(&mut b).map_or(0.0, |b| (level - b).abs())
+    }
+
+    /// The smallest residual scale the model can claim: integer stored
+    /// values, and its own approximation (0.5 % of the contrast).
+    fn noise_floor(&self, level: f64) -> f64 {
+        (0.29 * self.value_step)
+            .max(0.005 * self.contrast(level))
+            .max(1e-9)
+    }
+}
+
+/// `(slice, row, column)` of index `i` of a box of size `n`.
+fn box_coords(n: [usize; 3], i: usize) -> (usize, usize, usize) {
+    let (nr, nc) = (n[1], n[2]);
+    (i / (nr * nc), (i / nc) % nr, i % nc)
 }
 
 /// Ellipsoid geometry: centre and the quadric `M` (`(x−c)ᵀ M (x−c) ≤ 1`).
@@ -296,13 +321,10 @@ impl Quadric {
 
 /// The occupancy of every voxel of the box (0 outside the modelled voxels).
 fn occupancy_map(work: &Work, q: &Quadric) -> Vec<f64> {
-    let [_, nr, nc] = work.n;
     let mut f = vec![0.0; work.value.len()];
     let half_xy = [work.spacing[1] / 2.0, work.spacing[0] / 2.0];
     for &i in &work.modelled {
-        let s = i / (nr * nc);
-        let r = (i / nc) % nr;
-        let c = i % nc;
+        let (s, r, c) = work.coords(i);
         let centre = [
             c as f64 * work.spacing[1],
             r as f64 * work.spacing[0],
@@ -315,7 +337,6 @@ fn occupancy_map(work: &Work, q: &Quadric) -> Vec<f64> {
 
 /// The model's prediction at every fitted voxel from an occupancy map.
 fn predict(work: &Work, f: &[f64], level: f64, w: f64) -> Vec<f64> {
-    let [_, nr, nc] = work.n;
     let raw: Vec<f64> = f
         .iter()
         .zip(&work.background)
@@ -331,9 +352,7 @@ fn predict(work: &Work, f: &[f64], level: f64, w: f64) -> Vec<f64> {
     work.fitted
         .iter()
         .map(|&i| {
-            let s = i / (nr * nc);
-            let r = (i / nc) % nr;
-            let c = i % nc;
+            let (s, r, c) = work.coords(i);
             let mut sum = 0.0;
             for (dr, kr) in kernel.iter().enumerate() {
                 for (dc, kc) in kernel.iter().enumerate() {
@@ -454,12 +473,9 @@ pub fn fit_ellipsoid(
     let (p0, axes) = initial_guess(&work, mask, volume)?;
     // first nearly least squares (every edge voxel pulls, however far off
     // the start is), then robust with the residuals' own scale
-    let contrast = {
-        let mut b: Vec<f64> = work.fitted.iter().map(|&i| work.background[i]).collect();
-        median(&mut b).map_or(1.0, |b| (p0[9] - b).abs())
-    };
-    let floor = (0.29 * work.value_step).max(0.005 * contrast).max(1e-9);
-    let (mut p, mut iterations) = levenberg_marquardt(&work, p0, &axes, contrast.max(floor));
+    let floor = work.noise_floor(p0[9]);
+    let (mut p, mut iterations) =
+        levenberg_marquardt(&work, p0, &axes, work.contrast(p0[9]).max(floor));
     for _ in 0..BACKGROUND_ROUNDS {
         correct_background(&mut work, &p, &axes);
         let (q, more) = levenberg_marquardt(&work, p, &axes, TUKEY_C * floor);
@@ -590,9 +606,7 @@ fn read_background(n: [usize; 3], sources: &[Option<f64>], needed: &[usize]) -> 
     let mut background = vec![fallback; sources.len()];
     let mut ring = Vec::new();
     for &i in needed {
-        let s = i / (nr * nc);
-        let r = (i / nc) % nr;
-        let c = i % nc;
+        let (s, r, c) = box_coords(n, i);
         {
             {
                 let (ri, ci) = (r as i64, c as i64);
@@ -907,9 +921,7 @@ fn summarise(
     // edge: voxels the surface crosses (or whose neighbours it does)
     let [_, nr, nc] = work.n;
     let is_edge = |i: usize| {
-        let s = i / (nr * nc);
-        let r = (i / nc) % nr;
-        let c = i % nc;
+        let (s, r, c) = work.coords(i);
         let mut lo = 1.0f64;
         let mut hi = 0.0f64;
         for rr in r.saturating_sub(1)..=(r + 1).min(nr - 1) {
@@ -919,8 +931,7 @@ fn summarise(
                 hi = hi.max(v);
             }
         }
-        let contrast = (p[9] - work.background[i]).abs();
-        hi - lo > 0.05 && contrast > 0.0
+        hi - lo > 0.05
     };
     let mut edge = Vec::new();
     let mut flat = Vec::new();
@@ -934,12 +945,7 @@ fn summarise(
     let noise_sd = robust_sd(flat.iter().copied())
         .or_else(|| robust_sd(residual.iter().copied()))
         .unwrap_or(0.0);
-    // the floor: integer stored values, and the model's own approximation
-    let contrast = {
-        let mut b: Vec<f64> = work.fitted.iter().map(|&i| work.background[i]).collect();
-        median(&mut b).map_or(0.0, |b| (p[9] - b).abs())
-    };
-    let noise_sd = noise_sd.max(0.29 * work.value_step).max(0.005 * contrast);
+    let noise_sd = noise_sd.max(work.noise_floor(p[9]));
     let edge_sd = robust_sd(edge.iter().copied()).unwrap_or(0.0);
     let edge_residual_ratio = if noise_sd > 0.0 {
         edge_sd / noise_sd
@@ -972,7 +978,7 @@ fn summarise(
         .modelled
         .iter()
         .map(|&i| {
-            let s = i / (nr * nc);
+            let (s, _, _) = work.coords(i);
             f[i] * work.spacing[0] * work.spacing[1] * 2.0 * work.half_z[s] / 1000.0
         })
         .sum();
