@@ -41,9 +41,12 @@ fn load(dir: &Path) -> LoadedSeries {
     .unwrap()
 }
 
-/// The `sample_scans` folder and its `truth.json`.
+/// The `sample_scans` folder (or the folder in `NADIR_SCANS`, e.g. a copy of
+/// the phantom rendered without noise) and its `truth.json`.
 fn sample_truth() -> (PathBuf, serde_json::Value) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans");
+    let root = std::env::var_os("NADIR_SCANS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans"));
     let truth = serde_json::from_slice(&std::fs::read(root.join("truth.json")).unwrap()).unwrap();
     (root, truth)
 }
@@ -116,7 +119,7 @@ fn measure(modality: &str) -> Vec<Row> {
         let measured_ml = counted_ml;
         let fit = fit_ellipsoid(volume, &grown.mask, &size).unwrap();
         println!(
-            "  {} {}: ellipsoid fit {:.3} mL ({:+.1} %), accepted {} {:?}, edge residuals {:.2} × noise, outliers {:.3}",
+            "  {} {}: ellipsoid fit {:.3} mL ({:+.1} %), accepted {} {:?}, edge residuals {:.2} × noise, outliers {:.3}, semi-axes {:.1?} mm, level {:.1}, psf {:.3}, noise {:.1}",
             lesion["lesion_id"],
             lesion["visit"],
             fit.volume_ml,
@@ -125,6 +128,10 @@ fn measure(modality: &str) -> Vec<Row> {
             fit.rejection,
             fit.edge_residual_ratio,
             fit.outlier_fraction,
+            fit.semi_axes_mm,
+            fit.lesion_level,
+            fit.psf_weight,
+            fit.noise_sd,
         );
         println!(
             "  {} {}: voxel count {:.3} mL ({:+.1} %), partial-volume estimate {:.3} mL ({:+.1} %), L {:?}, shell voxels read {} / decided by the mask {}",

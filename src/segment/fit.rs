@@ -140,6 +140,8 @@ struct Work {
     background: Vec<f64>,
     /// Voxels the background is read from.
     outside: Vec<bool>,
+    /// Box slices beyond the mask's end slices (the footprint extended).
+    beyond_end: Vec<bool>,
     /// Voxels whose residual enters the fit.
     fitted: Vec<usize>,
     /// Voxels whose occupancy the fit needs (the zone and one pixel around
@@ -492,12 +494,12 @@ fn prepare(volume: &Volume, mask: &Mask, size: &VoxelSize) -> Result<Work, Segme
     let (origin, extent) = mask.bounds();
     let pad = ZONE_PIXELS + BACKGROUND_SEARCH + 1;
     let lo = [
-        origin[0].saturating_sub(1),
+        origin[0].saturating_sub(2),
         origin[1].saturating_sub(pad),
         origin[2].saturating_sub(pad),
     ];
     let hi = [
-        (origin[0] + extent[0] + 1).min(grid[0]),
+        (origin[0] + extent[0] + 2).min(grid[0]),
         (origin[1] + extent[1] + pad).min(grid[1]),
         (origin[2] + extent[2] + pad).min(grid[2]),
     ];
@@ -520,7 +522,15 @@ fn prepare(volume: &Volume, mask: &Mask, size: &VoxelSize) -> Result<Work, Segme
         }
     }
     // footprint per slice: the mask, and beyond each end slice that slice's
+    let plane = nr * nc;
+    let masked: Vec<bool> = (0..ns)
+        .map(|s| inside[s * plane..(s + 1) * plane].iter().any(|&x| x))
+        .collect();
     footprint(&mut inside, n);
+    // slices the footprint was extended to: less than half lesion anywhere
+    let beyond_end: Vec<bool> = (0..ns)
+        .map(|s| !masked[s] && inside[s * plane..(s + 1) * plane].iter().any(|&x| x))
+        .collect();
     // the zone: footprint dilated in-plane
     let zone = dilate_in_plane(&inside, n, ZONE_PIXELS);
     let near = dilate_in_plane(&inside, n, BACKGROUND_FROM - 1);
@@ -535,7 +545,6 @@ fn prepare(volume: &Volume, mask: &Mask, size: &VoxelSize) -> Result<Work, Segme
         .zip(&value)
         .map(|(&near, &v)| (!near).then_some(v))
         .collect();
-    let background = read_background(n, &sources, &modelled);
     let mut fitted = Vec::new();
     for s in 0..ns {
         for r in 1..nr.saturating_sub(1) {
@@ -580,7 +589,7 @@ fn prepare(volume: &Volume, mask: &Mask, size: &VoxelSize) -> Result<Work, Segme
             thickness.unwrap_or_else(|| size.slice_extent_mm.get(k).copied().unwrap_or(1.0)) / 2.0
         })
         .collect();
-    Ok(Work {
+    let mut work = Work {
         n,
         lo,
         spacing: size.pixel_spacing_mm,
@@ -588,52 +597,86 @@ fn prepare(volume: &Volume, mask: &Mask, size: &VoxelSize) -> Result<Work, Segme
         half_z,
         value,
         value_step: volume.slice_rescale(lo[0]).slope.abs(),
-        background,
+        background: Vec::new(),
+        beyond_end,
         outside: near.iter().map(|x| !x).collect(),
         fitted,
         modelled,
-    })
+    };
+    work.background = read_background(&work, &sources);
+    Ok(work)
 }
 
 /// Every voxel's background: the median of the nearest `sources` on its
 /// own slice (at least three, searched up to [`BACKGROUND_SEARCH`] pixels
-/// away; else the median of all sources).
-fn read_background(n: [usize; 3], sources: &[Option<f64>], needed: &[usize]) -> Vec<f64> {
+/// away; else the median of all sources). On the slices beyond the mask's
+/// end slices it is the tissue at the same place on the next slice out
+/// ([`through_plane`]): a cap less than half a voxel deep hides little of
+/// what lies under it, and the same slice's surroundings may be another
+/// tissue (the abdominal-wall mass sits in muscle there, with fat beside).
+fn read_background(work: &Work, sources: &[Option<f64>]) -> Vec<f64> {
+    let n = work.n;
     let (nr, nc) = (n[1], n[2]);
     let at = |s: usize, r: usize, c: usize| (s * nr + r) * nc + c;
     let mut all: Vec<f64> = sources.iter().flatten().copied().collect();
     let fallback = median(&mut all).unwrap_or(0.0);
     let mut background = vec![fallback; sources.len()];
     let mut ring = Vec::new();
-    for &i in needed {
+    for &i in &work.modelled {
         let (s, r, c) = box_coords(n, i);
-        {
-            {
-                let (ri, ci) = (r as i64, c as i64);
-                for d in 0..=BACKGROUND_SEARCH as i64 {
-                    ring.clear();
-                    for rr in (ri - d - 1).max(0)..=(ri + d + 1).min(nr as i64 - 1) {
-                        for cc in (ci - d - 1).max(0)..=(ci + d + 1).min(nc as i64 - 1) {
-                            let cheb = (rr - ri).abs().max((cc - ci).abs());
-                            if cheb < d.max(1) {
-                                continue;
-                            }
-                            if let Some(Some(v)) = sources.get(at(s, rr as usize, cc as usize)) {
-                                ring.push(*v);
-                            }
-                        }
+        if work.beyond_end[s] {
+            if let Some(v) = through_plane(work, sources, s, r, c) {
+                background[i] = v;
+                continue;
+            }
+        }
+        let (ri, ci) = (r as i64, c as i64);
+        for d in 0..=BACKGROUND_SEARCH as i64 {
+            ring.clear();
+            for rr in (ri - d - 1).max(0)..=(ri + d + 1).min(nr as i64 - 1) {
+                for cc in (ci - d - 1).max(0)..=(ci + d + 1).min(nc as i64 - 1) {
+                    let cheb = (rr - ri).abs().max((cc - ci).abs());
+                    if cheb < d.max(1) {
+                        continue;
                     }
-                    if ring.len() >= 3 {
-                        if let Some(m) = median(&mut ring) {
-                            background[at(s, r, c)] = m;
-                        }
-                        break;
+                    if let Some(Some(v)) = sources.get(at(s, rr as usize, cc as usize)) {
+                        ring.push(*v);
                     }
                 }
+            }
+            if ring.len() >= 3 {
+                if let Some(m) = median(&mut ring) {
+                    background[i] = m;
+                }
+                break;
             }
         }
     }
     background
+}
+
+/// The tissue at the same place on the nearest other slice with a source
+/// there: the median of the sources in the 3 × 3 pixels around `(r, c)`.
+fn through_plane(
+    work: &Work,
+    sources: &[Option<f64>],
+    s: usize,
+    r: usize,
+    c: usize,
+) -> Option<f64> {
+    let n = work.n;
+    let nearest = (0..n[0])
+        .filter(|&t| t != s && sources[work.at(t, r, c)].is_some())
+        .min_by(|&a, &b| {
+            (work.z[a] - work.z[s])
+                .abs()
+                .total_cmp(&(work.z[b] - work.z[s]).abs())
+        })?;
+    let mut patch: Vec<f64> = (r.saturating_sub(1)..=(r + 1).min(n[1] - 1))
+        .flat_map(|rr| (c.saturating_sub(1)..=(c + 1).min(n[2] - 1)).map(move |cc| (rr, cc)))
+        .filter_map(|(rr, cc)| sources[work.at(nearest, rr, cc)])
+        .collect();
+    median(&mut patch)
 }
 
 /// The model's blurred lesion fraction at every voxel of the box.
@@ -674,7 +717,7 @@ fn correct_background(work: &mut Work, p: &[f64; PARAMS], axes: &[[f64; 3]; 3]) 
             (work.outside[i] && g[i] < 0.5).then(|| (work.value[i] - g[i] * p[9]) / (1.0 - g[i]))
         })
         .collect();
-    work.background = read_background(work.n, &sources, &work.modelled);
+    work.background = read_background(work, &sources);
 }
 
 /// Extend the mask's footprint to the slice beyond each end slice (the
