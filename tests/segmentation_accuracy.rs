@@ -119,7 +119,7 @@ fn measure(modality: &str) -> Vec<Row> {
         let measured_ml = counted_ml;
         let fit = fit_ellipsoid(volume, &grown.mask, &size).unwrap();
         println!(
-            "  {} {}: ellipsoid fit {:.3} mL ({:+.1} %), accepted {} {:?}, edge residuals {:.2} × noise, outliers {:.3}, semi-axes {:.1?} mm, level {:.1}, psf {:.3}, noise {:.1}",
+            "  {} {}: ellipsoid fit {:.3} mL ({:+.1} %), accepted {} {:?}, edge residuals {:.2} × noise, outliers {:.3}, semi-axes {:.1?} mm, level {:.1}, psf {:.3}, noise {:.1}, stated SD {:.1} %",
             lesion["lesion_id"],
             lesion["visit"],
             fit.volume_ml,
@@ -132,6 +132,7 @@ fn measure(modality: &str) -> Vec<Row> {
             fit.lesion_level,
             fit.psf_weight,
             fit.noise_sd,
+            100.0 * fit.volume_sd_ml / fit.volume_ml,
         );
         println!(
             "  {} {}: voxel count {:.3} mL ({:+.1} %), partial-volume estimate {:.3} mL ({:+.1} %), L {:?}, shell voxels read {} / decided by the mask {}",
