@@ -6,7 +6,9 @@ use egui::{Color32, Rect, RichText, Stroke};
 
 use super::viewport::ScreenMap;
 use crate::recist::{Category, Date};
-use crate::segment::{fill_runs, mask_stats, outline, partial_volume_ml};
+use crate::segment::{
+    EllipsoidFit, fill_runs, fit_ellipsoid, mask_stats, outline, partial_volume_ml,
+};
 use crate::session::segmentation::{VOLUME_PD_PCT, VOLUME_PR_PCT, volumetric_rows};
 use crate::session::{Command, SegmentGesture, Workspace};
 use crate::tracking::{Lesion, Patient};
@@ -139,8 +141,11 @@ pub fn segmentation_panel_ui(
                          partial-volume fraction where the contrast allows (src/segment/partial.rs). \
                          The volume above (voxel count) is what the lesion table exports. \
                          On the sample MR it is within 5 % of truth for 9 of 12 lesions (count: 3); \
-                         on the low-contrast CT it ties the count.",
+                         on the CT 7 of 15 (count: 5).",
                     );
+                }
+                if let Some(entry) = entry {
+                    ellipsoid_fit_ui(ui, entry, s);
                 }
             }
         }
@@ -215,27 +220,54 @@ pub fn volumetric_ui(ui: &mut egui::Ui, workspace: &Workspace) {
         });
 }
 
-/// The partial-volume estimate of a mask, cached in egui's memory by a hash
-/// of the mask's bytes (the estimate takes a few ms; the panel is drawn
-/// every frame).
+/// A figure computed from a mask is kept in egui's memory (the panel is
+/// drawn every frame) under this key: the series and a hash of the mask's
+/// bytes, so it goes stale the moment the mask changes.
+type MaskKey = (String, u64);
+
+fn mask_key(segmentation: &crate::tracking::Segmentation) -> MaskKey {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    segmentation.mask.to_bytes().hash(&mut hasher);
+    (segmentation.series_uid.clone(), hasher.finish())
+}
+
+fn mask_figure_id(name: &str, segmentation: &crate::tracking::Segmentation) -> egui::Id {
+    egui::Id::unique((name, segmentation.lesion_id.as_str(), segmentation.date))
+}
+
+/// The figure `name` remembered for this very mask, if any.
+fn remembered<T: Clone + Send + Sync + 'static>(
+    ui: &egui::Ui,
+    name: &str,
+    segmentation: &crate::tracking::Segmentation,
+) -> Option<T> {
+    let id = mask_figure_id(name, segmentation);
+    let key = mask_key(segmentation);
+    ui.ctx()
+        .data(|d| d.get_temp::<(MaskKey, T)>(id))
+        .filter(|(cached, _)| *cached == key)
+        .map(|(_, value)| value)
+}
+
+fn remember<T: Clone + Send + Sync + 'static>(
+    ui: &egui::Ui,
+    name: &str,
+    segmentation: &crate::tracking::Segmentation,
+    value: T,
+) {
+    let id = mask_figure_id(name, segmentation);
+    let key = mask_key(segmentation);
+    ui.ctx().data_mut(|d| d.insert_temp(id, (key, value)));
+}
+
+/// The partial-volume estimate of a mask (a few ms), computed once per mask.
 fn partial_volume_cached(
     ui: &egui::Ui,
     entry: &crate::session::SeriesEntry,
     segmentation: &crate::tracking::Segmentation,
 ) -> Option<f64> {
-    use std::hash::{Hash, Hasher};
-    type Key = (String, u64);
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    segmentation.mask.to_bytes().hash(&mut hasher);
-    let key: Key = (segmentation.series_uid.clone(), hasher.finish());
-    let id = egui::Id::unique((
-        "partial_volume",
-        segmentation.lesion_id.as_str(),
-        segmentation.date,
-    ));
-    if let Some((cached_key, value)) = ui.ctx().data(|d| d.get_temp::<(Key, Option<f64>)>(id))
-        && cached_key == key
-    {
+    if let Some(value) = remembered::<Option<f64>>(ui, "partial_volume", segmentation) {
         return value;
     }
     let value = segmentation
@@ -243,6 +275,61 @@ fn partial_volume_cached(
         .as_ref()
         .and_then(|size| partial_volume_ml(entry.volume(), &segmentation.mask, size).ok())
         .map(|p| p.volume_ml);
-    ui.ctx().data_mut(|d| d.insert_temp(id, (key, value)));
+    remember(ui, "partial_volume", segmentation, value);
     value
+}
+
+/// The ellipsoid fit of a mask: shown once the reader asks for it (it takes
+/// 15–130 ms, too long for every brush stroke), until the mask changes.
+fn ellipsoid_fit_ui(
+    ui: &mut egui::Ui,
+    entry: &crate::session::SeriesEntry,
+    segmentation: &crate::tracking::Segmentation,
+) {
+    const NAME: &str = "ellipsoid_fit";
+    const HELP: &str = "Experimental, not exported: an ellipsoid of uniform level, seen through the \
+        scanner's voxels and point spread, fitted to the image around the mask \
+        (src/segment/fit.rs). ± is the SD from the image noise alone. Accepted when the edge \
+        residuals look like noise. On the sample phantom it is within 5 % for 10 of 15 CT and 12 \
+        of 12 MR lesions (voxel count: 5 and 3); it over-reads the abdominal-wall mass where a thin \
+        muscle layer lies between it and fat. The volume above (voxel count) is what the lesion \
+        table exports.";
+    match remembered::<Result<EllipsoidFit, String>>(ui, NAME, segmentation) {
+        None => {
+            if ui
+                .small_button("Fit ellipsoid")
+                .on_hover_text(HELP)
+                .clicked()
+            {
+                let fit = match &segmentation.voxel_size {
+                    Some(size) => fit_ellipsoid(entry.volume(), &segmentation.mask, size)
+                        .map_err(|e| e.to_string()),
+                    None => Err("the series has no slice spacing".to_string()),
+                };
+                remember(ui, NAME, segmentation, fit);
+            }
+        }
+        Some(Ok(fit)) => {
+            let verdict = match &fit.rejection {
+                None => "accepted".to_string(),
+                Some(why) => format!("not accepted: {why}"),
+            };
+            ui.label(
+                RichText::new(format!(
+                    "ellipsoid fit {:.2} ± {:.2} mL · {:.1} × {:.1} mm axial · {verdict}",
+                    fit.volume_ml, fit.volume_sd_ml, fit.axial_long_mm, fit.axial_short_mm
+                ))
+                .small()
+                .weak(),
+            )
+            .on_hover_text(HELP);
+        }
+        Some(Err(error)) => {
+            ui.label(
+                RichText::new(format!("ellipsoid fit failed: {error}"))
+                    .small()
+                    .weak(),
+            );
+        }
+    }
 }
