@@ -4,9 +4,11 @@
 //! Why: on 5 mm slices a voxel count (or one partial-volume fraction per
 //! edge voxel) carries the noise of every edge voxel separately. On a
 //! 12–15 mm liver lesion at five noise SDs of contrast that alone is an
-//! 8–13 % SD, whatever the estimator (the `ct_noise_floor` study). A shape
-//! with a handful of parameters, fitted to all edge voxels at once,
-//! averages that noise away — as long as the lesion has that shape. Solid
+//! 8–13 % SD for a per-voxel estimator (the `ct_noise_floor` study). A
+//! shape with a handful of parameters, fitted to all edge voxels at once,
+//! averages much of that noise away — as long as the lesion has that
+//! shape. (Not all of it: on that lesion the fit's own SD is still 6–13 %,
+//! see *Uncertainty*; on larger or higher-contrast lesions it is 0.1–2 %.) Solid
 //! tumours measured by RECIST are mostly ellipsoid-like (the desmoid
 //! literature's volume *is* the ellipsoid formula π/6 · L · W · H, from
 //! three calliper diameters); an irregular or heterogeneous lesion is
@@ -47,7 +49,9 @@
 //! times that of the rest of the zone, at most [`MAX_OUTLIER_FRACTION`] of
 //! the edge voxels are outliers, and at least [`MIN_SEEN_FRACTION`] of the
 //! ellipsoid lies on the voxels it was fitted to. Otherwise the reason is
-//! given and the mask's count stands.
+//! given and the mask's count stands. It does not see a layer of another
+//! tissue thinner than two pixels between the lesion and its background
+//! (the sample CT's abdominal-wall mass: accepted, yet 12–19 % over).
 
 // Small dense matrices (3 × 3, 11 × 11) read best in index notation, as in
 // the maths they implement.
