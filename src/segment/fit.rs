@@ -537,15 +537,8 @@ fn prepare(volume: &Volume, mask: &Mask, size: &VoxelSize) -> Result<Work, Segme
         }
     }
     // footprint per slice: the mask, and beyond each end slice that slice's
-    let plane = nr * nc;
-    let masked: Vec<bool> = (0..ns)
-        .map(|s| inside[s * plane..(s + 1) * plane].iter().any(|&x| x))
-        .collect();
-    footprint(&mut inside, n);
-    // slices the footprint was extended to: less than half lesion anywhere
-    let beyond_end: Vec<bool> = (0..ns)
-        .map(|s| !masked[s] && inside[s * plane..(s + 1) * plane].iter().any(|&x| x))
-        .collect();
+    // (the slices it is extended to are less than half lesion anywhere)
+    let beyond_end = footprint(&mut inside, n);
     // the zone: footprint dilated in-plane
     let zone = dilate_in_plane(&inside, n, ZONE_PIXELS);
     let near = dilate_in_plane(&inside, n, BACKGROUND_FROM - 1);
@@ -736,22 +729,27 @@ fn correct_background(work: &mut Work, p: &[f64; PARAMS], axes: &[[f64; 3]; 3]) 
 }
 
 /// Extend the mask's footprint to the slice beyond each end slice (the
-/// end slice's footprint).
-fn footprint(inside: &mut [bool], n: [usize; 3]) {
+/// end slice's footprint). Returns, per slice, whether it is one of those
+/// slices beyond an end.
+fn footprint(inside: &mut [bool], n: [usize; 3]) -> Vec<bool> {
     let plane = n[1] * n[2];
+    let mut beyond_end = vec![false; n[0]];
     let has = |inside: &[bool], s: usize| inside[s * plane..(s + 1) * plane].iter().any(|&x| x);
     let slices: Vec<usize> = (0..n[0]).filter(|&s| has(inside, s)).collect();
     let (Some(&first), Some(&last)) = (slices.first(), slices.last()) else {
-        return;
+        return beyond_end;
     };
     if first > 0 {
         let (before, rest) = inside.split_at_mut(first * plane);
         before[(first - 1) * plane..].copy_from_slice(&rest[..plane]);
+        beyond_end[first - 1] = true;
     }
     if last + 1 < n[0] {
         let (upto, after) = inside.split_at_mut((last + 1) * plane);
         after[..plane].copy_from_slice(&upto[last * plane..]);
+        beyond_end[last + 1] = true;
     }
+    beyond_end
 }
 
 /// `inside` dilated by `pixels` (chessboard) on each slice.

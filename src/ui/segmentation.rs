@@ -130,7 +130,9 @@ pub fn segmentation_panel_ui(
                         stats.voxels, stats.mean, stats.sd, stats.min, stats.max
                     ));
                 }
-                if let Some(estimate) = entry.and_then(|e| partial_volume_cached(ui, e, s)) {
+                // hashed once per frame for both figures below
+                let key = mask_key(s);
+                if let Some(estimate) = entry.and_then(|e| partial_volume_cached(ui, e, s, &key)) {
                     ui.label(
                         RichText::new(format!("partial-volume estimate {estimate:.2} mL"))
                             .small()
@@ -145,7 +147,7 @@ pub fn segmentation_panel_ui(
                     );
                 }
                 if let Some(entry) = entry {
-                    ellipsoid_fit_ui(ui, entry, s);
+                    ellipsoid_fit_ui(ui, entry, s, &key);
                 }
             }
         }
@@ -236,17 +238,17 @@ fn mask_figure_id(name: &str, segmentation: &crate::tracking::Segmentation) -> e
     egui::Id::unique((name, segmentation.lesion_id.as_str(), segmentation.date))
 }
 
-/// The figure `name` remembered for this very mask, if any.
+/// The figure `name` remembered for this very mask (`key`), if any.
 fn remembered<T: Clone + Send + Sync + 'static>(
     ui: &egui::Ui,
     name: &str,
     segmentation: &crate::tracking::Segmentation,
+    key: &MaskKey,
 ) -> Option<T> {
     let id = mask_figure_id(name, segmentation);
-    let key = mask_key(segmentation);
     ui.ctx()
         .data(|d| d.get_temp::<(MaskKey, T)>(id))
-        .filter(|(cached, _)| *cached == key)
+        .filter(|(cached, _)| cached == key)
         .map(|(_, value)| value)
 }
 
@@ -254,11 +256,12 @@ fn remember<T: Clone + Send + Sync + 'static>(
     ui: &egui::Ui,
     name: &str,
     segmentation: &crate::tracking::Segmentation,
+    key: &MaskKey,
     value: T,
 ) {
     let id = mask_figure_id(name, segmentation);
-    let key = mask_key(segmentation);
-    ui.ctx().data_mut(|d| d.insert_temp(id, (key, value)));
+    ui.ctx()
+        .data_mut(|d| d.insert_temp(id, (key.clone(), value)));
 }
 
 /// The partial-volume estimate of a mask (a few ms), computed once per mask.
@@ -266,8 +269,9 @@ fn partial_volume_cached(
     ui: &egui::Ui,
     entry: &crate::session::SeriesEntry,
     segmentation: &crate::tracking::Segmentation,
+    key: &MaskKey,
 ) -> Option<f64> {
-    if let Some(value) = remembered::<Option<f64>>(ui, "partial_volume", segmentation) {
+    if let Some(value) = remembered::<Option<f64>>(ui, "partial_volume", segmentation, key) {
         return value;
     }
     let value = segmentation
@@ -275,16 +279,17 @@ fn partial_volume_cached(
         .as_ref()
         .and_then(|size| partial_volume_ml(entry.volume(), &segmentation.mask, size).ok())
         .map(|p| p.volume_ml);
-    remember(ui, "partial_volume", segmentation, value);
+    remember(ui, "partial_volume", segmentation, key, value);
     value
 }
 
 /// The ellipsoid fit of a mask: shown once the reader asks for it (it takes
-/// 15–130 ms, too long for every brush stroke), until the mask changes.
+/// 14–370 ms, too long for every brush stroke), until the mask changes.
 fn ellipsoid_fit_ui(
     ui: &mut egui::Ui,
     entry: &crate::session::SeriesEntry,
     segmentation: &crate::tracking::Segmentation,
+    key: &MaskKey,
 ) {
     const NAME: &str = "ellipsoid_fit";
     const HELP: &str = "Experimental, not exported: an ellipsoid of uniform level, seen through the \
@@ -294,7 +299,7 @@ fn ellipsoid_fit_ui(
         of 12 MR lesions (voxel count: 5 and 3); it over-reads the abdominal-wall mass where a thin \
         muscle layer lies between it and fat. The volume above (voxel count) is what the lesion \
         table exports.";
-    match remembered::<Result<EllipsoidFit, String>>(ui, NAME, segmentation) {
+    match remembered::<Result<EllipsoidFit, String>>(ui, NAME, segmentation, key) {
         None => {
             if ui
                 .small_button("Fit ellipsoid")
@@ -306,7 +311,7 @@ fn ellipsoid_fit_ui(
                         .map_err(|e| e.to_string()),
                     None => Err("the series has no slice spacing".to_string()),
                 };
-                remember(ui, NAME, segmentation, fit);
+                remember(ui, NAME, segmentation, key, fit);
             }
         }
         Some(Ok(fit)) => {
