@@ -162,7 +162,7 @@ fn the_sessions_lesions_give_a_one_arm_cohort_like_the_cli() {
     assert!(ws.cohort.cohort.is_none());
 
     let mut bl = support::series("bl", "20240108", "f1", 32, [1.0, 1.0], 0.0, 4);
-    bl.volume.meta.patient.id = "NADIR-SYN-001".into();
+    std::sync::Arc::make_mut(&mut bl.volume).meta.patient.id = "NADIR-SYN-001".into();
     ws.add_series(bl);
     let lesions = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans/lesions.csv");
     ws.apply(Command::ImportLesionTable(lesions.clone()));

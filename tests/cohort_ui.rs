@@ -111,7 +111,7 @@ fn the_cohort_tab_shows_per_arm_statistics_of_an_imported_results_csv() {
 fn use_this_sessions_lesions_builds_a_one_arm_cohort() {
     let mut workspace = Workspace::default();
     let mut bl = support::series("bl", "20240108", "f1", 32, [1.0, 1.0], 0.0, 4);
-    bl.volume.meta.patient.id = "NADIR-SYN-001".into();
+    std::sync::Arc::make_mut(&mut bl.volume).meta.patient.id = "NADIR-SYN-001".into();
     workspace.add_series(bl);
     workspace.apply(Command::ImportLesionTable(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans/lesions.csv"),

@@ -1,8 +1,9 @@
 //! The segment tool driven through the real workstation panels with
 //! egui_kittest on `sample_scans`: G selects it, a click on the baseline T2
 //! (liver) grows its mask for the selected lesion, the lesion panel shows
-//! the volume, "Propose diameters" attaches a bidirectional measurement,
-//! and Ctrl+Z undoes it as one step.
+//! the volume, "Fit ellipsoid" fits it on a background thread and shows the
+//! result, "Propose diameters" attaches a bidirectional measurement, and
+//! Ctrl+Z undoes it as one step.
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -113,6 +114,38 @@ fn growing_t2_on_the_baseline_ct_and_proposing_its_diameters() {
         h.query_by_label_contains("partial-volume estimate")
             .is_some(),
         "partial-volume estimate shown"
+    );
+    // "Fit ellipsoid" runs the fit on its own thread; the panel shows the
+    // result when it lands (the workstation keeps drawing meanwhile)
+    h.get_by_label("Fit ellipsoid").click();
+    h.step();
+    let started = std::time::Instant::now();
+    while h.query_by_label_contains("ellipsoid fit ").is_none() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no fit result shown"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        // a spinner repaints every frame: step, not run
+        h.step();
+    }
+    h.run();
+    // (a label's text is its accesskit value)
+    let shown = h
+        .get_by_label_contains("ellipsoid fit ")
+        .value()
+        .unwrap_or_default();
+    assert!(shown.contains("· accepted"), "{shown}");
+    let fitted_ml: f64 = shown
+        .trim_start_matches("ellipsoid fit ")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (fitted_ml / truth_ml - 1.0).abs() < 0.05,
+        "{shown} vs {truth_ml}"
     );
     h.get_by_label("Propose diameters").click();
     h.run();

@@ -299,8 +299,9 @@ fn a_changed_sequence_between_visits_is_flagged() {
     }
     assert!(ws.signal_summary().unwrap().protocol_warnings.is_empty());
     let w8 = series_index(&ws, "MR", "20240304");
-    ws.series[w8].loaded.volume.meta.echo_time_ms = Some(80.0);
-    ws.series[w8].loaded.volume.meta.magnetic_field_strength_t = Some(3.0);
+    let meta = &mut std::sync::Arc::make_mut(&mut ws.series[w8].loaded.volume).meta;
+    meta.echo_time_ms = Some(80.0);
+    meta.magnetic_field_strength_t = Some(3.0);
     let warnings = ws.signal_summary().unwrap().protocol_warnings;
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("TE 100 → 80 ms"), "{warnings:?}");

@@ -263,7 +263,7 @@ fn deleting_a_measured_finding_is_one_undoable_step() {
 fn the_imported_sample_table_gives_the_cli_assessment_and_exports_back() {
     let mut ws = Workspace::default();
     let mut bl = support::series("bl", "20240108", "f1", 32, [1.0, 1.0], 0.0, 4);
-    bl.volume.meta.patient.id = "NADIR-SYN-001".into();
+    std::sync::Arc::make_mut(&mut bl.volume).meta.patient.id = "NADIR-SYN-001".into();
     ws.add_series(bl);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans/lesions.csv");
     ws.apply(Command::ImportLesionTable(path.clone()));

@@ -33,7 +33,7 @@ pub struct LoadOptions<'a> {
 #[derive(Debug, Clone)]
 pub struct LoadedSeries {
     /// The volume.
-    pub volume: Volume,
+    pub volume: std::sync::Arc<Volume>,
     /// Rescaled min / max / mean over all voxels.
     pub stats: Option<ValueStats>,
     /// SHA-256 (hex) over stored values as little-endian i32, slice order, row-major.
@@ -311,7 +311,7 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
         instances_in_order,
     };
     Ok(LoadedSeries {
-        volume,
+        volume: std::sync::Arc::new(volume),
         stats: stats.finish(),
         pixel_sha256: digest,
         warnings,

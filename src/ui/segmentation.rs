@@ -2,6 +2,8 @@
 //! every pane of their series, the lesion panel's volume and mask actions,
 //! and the exploratory volumetric response beside RECIST.
 
+use std::sync::{Arc, OnceLock};
+
 use egui::{Color32, Rect, RichText, Stroke};
 
 use super::viewport::ScreenMap;
@@ -283,8 +285,14 @@ fn partial_volume_cached(
     value
 }
 
-/// The ellipsoid fit of a mask: shown once the reader asks for it (it takes
-/// 14–370 ms, too long for every brush stroke), until the mask changes.
+/// An ellipsoid fit running on its own thread, or its result. Kept in
+/// egui's memory under the mask's key: a fit of a mask the reader has since
+/// edited is never shown (its result is dropped with the last `Arc`).
+type FitSlot = Arc<OnceLock<Result<EllipsoidFit, String>>>;
+
+/// The ellipsoid fit of a mask: run when the reader asks for it (it takes
+/// 14–370 ms, too long for every brush stroke), on a background thread so
+/// the workstation keeps drawing, and shown until the mask changes.
 fn ellipsoid_fit_ui(
     ui: &mut egui::Ui,
     entry: &crate::session::SeriesEntry,
@@ -299,22 +307,27 @@ fn ellipsoid_fit_ui(
         of 12 MR lesions (voxel count: 5 and 3); it over-reads the abdominal-wall mass where a thin \
         muscle layer lies between it and fat. The volume above (voxel count) is what the lesion \
         table exports.";
-    match remembered::<Result<EllipsoidFit, String>>(ui, NAME, segmentation, key) {
+    let slot = remembered::<FitSlot>(ui, NAME, segmentation, key);
+    let result = slot.as_ref().map(|slot| slot.get());
+    match result {
         None => {
             if ui
                 .small_button("Fit ellipsoid")
                 .on_hover_text(HELP)
                 .clicked()
             {
-                let fit = match &segmentation.voxel_size {
-                    Some(size) => fit_ellipsoid(entry.volume(), &segmentation.mask, size)
-                        .map_err(|e| e.to_string()),
-                    None => Err("the series has no slice spacing".to_string()),
-                };
-                remember(ui, NAME, segmentation, key, fit);
+                let slot = FitSlot::default();
+                start_fit(ui.ctx(), entry, segmentation, slot.clone());
+                remember(ui, NAME, segmentation, key, slot);
             }
         }
-        Some(Ok(fit)) => {
+        Some(None) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(RichText::new("fitting an ellipsoid…").small().weak());
+            });
+        }
+        Some(Some(Ok(fit))) => {
             let verdict = match &fit.rejection {
                 None => "accepted".to_string(),
                 Some(why) => format!("not accepted: {why}"),
@@ -329,12 +342,40 @@ fn ellipsoid_fit_ui(
             )
             .on_hover_text(HELP);
         }
-        Some(Err(error)) => {
+        Some(Some(Err(error))) => {
             ui.label(
                 RichText::new(format!("ellipsoid fit failed: {error}"))
                     .small()
                     .weak(),
             );
         }
+    }
+}
+
+/// Fit `segmentation`'s mask on a background thread; the result lands in
+/// `slot` and the next frame is requested.
+fn start_fit(
+    ctx: &egui::Context,
+    entry: &crate::session::SeriesEntry,
+    segmentation: &crate::tracking::Segmentation,
+    slot: FitSlot,
+) {
+    let volume = Arc::clone(&entry.loaded.volume);
+    let mask = segmentation.mask.clone();
+    let size = segmentation.voxel_size.clone();
+    let ctx = ctx.clone();
+    let spawned = std::thread::Builder::new().name("nadir-fit".into()).spawn({
+        let slot = slot.clone();
+        move || {
+            let fit = match &size {
+                Some(size) => fit_ellipsoid(&volume, &mask, size).map_err(|e| e.to_string()),
+                None => Err("the series has no slice spacing".to_string()),
+            };
+            let _ = slot.set(fit);
+            ctx.request_repaint();
+        }
+    });
+    if let Err(error) = spawned {
+        let _ = slot.set(Err(format!("could not start the fit: {error}")));
     }
 }

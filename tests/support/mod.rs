@@ -43,7 +43,7 @@ pub fn series(
     };
     volume.instances_in_order = (0..slices).map(|i| format!("{uid}.{i}")).collect();
     LoadedSeries {
-        volume,
+        volume: volume.into(),
         stats: None,
         pixel_sha256: None,
         warnings: Vec::new(),
