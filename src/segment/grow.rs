@@ -409,6 +409,18 @@ fn region_in_window(
         })
     };
     let (lo, size, mut bytes) = refine_edges(lo, size, &bytes, grid, level, sigma, value);
+    // the refinement may add a pixel beyond the flood's reach: never beyond
+    // the search region (the reader's box is a hard limit)
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        let at = [
+            i / (size[1] * size[2]),
+            (i / size[2]) % size[1],
+            i % size[2],
+        ];
+        if (0..3).any(|a| lo[a] + at[a] < region.lo[a] || lo[a] + at[a] > region_hi[a]) {
+            *byte = 0;
+        }
+    }
     let plane = size[1] * size[2];
     for slice in bytes.chunks_mut(plane.max(1)) {
         fill_holes(slice, size[1], size[2]);
