@@ -5,8 +5,9 @@
 //! (no visible boundary at a soft-tissue window), so intensity alone cannot
 //! separate it: what is checked is that the tools *say so* — a click alone
 //! runs to the search limit and says it did; inside the reader's box the
-//! mask fills the box's soft tissue on every boxed slice; and the ellipsoid
-//! fit of that mask is not accepted (its edge is not an ellipsoid's). The
+//! mask fills the box's soft tissue on every boxed slice; and (with
+//! `NADIR_REAL_FIT=1`, in a release build: it takes 7 s) the ellipsoid fit
+//! of that mask is not accepted (its edge is not an ellipsoid's). The
 //! reader then cuts the mediastinum away with the eraser.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -105,8 +106,11 @@ fn the_real_lung_tumour_is_grown_where_it_was_boxed_and_its_volumes_agree() {
     let size = VoxelSize::of(volume).unwrap();
     let counted_ml = size.volume_ml(&grown.mask).unwrap();
     let partial = partial_volume_ml(volume, &grown.mask, &size).unwrap();
+    // the fit of this 57 000-voxel mask takes 7 s optimised, minutes in the
+    // unoptimised test build: only with NADIR_REAL_FIT=1 (and --release)
+    let fit_it = std::env::var_os("NADIR_REAL_FIT").is_some();
     let started = std::time::Instant::now();
-    let fit = fit_ellipsoid(volume, &grown.mask, &size).unwrap();
+    let fit = fit_it.then(|| fit_ellipsoid(volume, &grown.mask, &size).unwrap());
     let fit_ms = started.elapsed().as_secs_f64() * 1e3;
     // the ellipse inscribed in each box, stacked over the slab
     let [row_mm, column_mm] = size.pixel_spacing_mm;
@@ -123,19 +127,14 @@ fn the_real_lung_tumour_is_grown_where_it_was_boxed_and_its_volumes_agree() {
         })
         .sum();
     println!(
-        "boxes on slices {:?}; seed {seed:?}; grown {counted_ml:.2} mL ({} voxels, level {:.0}), partial-volume {:.2} mL, fit {:.2} ± {:.2} mL ({}, {:?}, {:.0} ms, semi-axes {:.1?} mm, axial {:.1} × {:.1} mm), inscribed in the boxes {boxed_ml:.2} mL",
+        "boxes on slices {:?}; seed {seed:?}; grown {counted_ml:.2} mL ({} voxels, level {:.0}), partial-volume {:.2} mL, fit {:?} ({:.0} ms), inscribed in the boxes {boxed_ml:.2} mL",
         boxes.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
         grown.mask.count(),
         grown.lesion_level,
         partial.volume_ml,
-        fit.volume_ml,
-        fit.volume_sd_ml,
-        fit.accepted,
-        fit.rejection,
+        fit.as_ref()
+            .map(|f| (f.volume_ml, f.volume_sd_ml, f.accepted, &f.rejection)),
         fit_ms,
-        fit.semi_axes_mm,
-        fit.axial_long_mm,
-        fit.axial_short_mm,
     );
     // a click alone leaks into the mediastinum and says it stopped at the limit
     assert!(free.hit_limit);
@@ -163,5 +162,7 @@ fn the_real_lung_tumour_is_grown_where_it_was_boxed_and_its_volumes_agree() {
     // the count and the partial-volume estimate agree on the same mask
     assert!((partial.volume_ml / counted_ml - 1.0).abs() < 0.05);
     // the fit does not pass this mask off as an ellipsoid lesion
-    assert!(!fit.accepted, "{fit:?}");
+    if let Some(fit) = fit {
+        assert!(!fit.accepted, "{fit:?}");
+    }
 }
