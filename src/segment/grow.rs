@@ -408,19 +408,7 @@ fn region_in_window(
                 || (lo[a] + kept_hi[a] == region_hi[a] && region_hi[a] + 1 < grid[a])
         })
     };
-    let (lo, size, mut bytes) = refine_edges(lo, size, &bytes, grid, level, sigma, value);
-    // the refinement may add a pixel beyond the flood's reach: never beyond
-    // the search region (the reader's box is a hard limit)
-    for (i, byte) in bytes.iter_mut().enumerate() {
-        let at = [
-            i / (size[1] * size[2]),
-            (i / size[2]) % size[1],
-            i % size[2],
-        ];
-        if (0..3).any(|a| lo[a] + at[a] < region.lo[a] || lo[a] + at[a] > region_hi[a]) {
-            *byte = 0;
-        }
-    }
+    let (lo, size, mut bytes) = refine_edges(lo, size, &bytes, region, level, sigma, value);
     let plane = size[1] * size[2];
     for slice in bytes.chunks_mut(plane.max(1)) {
         fill_holes(slice, size[1], size[2]);
@@ -461,21 +449,26 @@ fn set_bounds(bytes: &[u8], size: [usize; 3]) -> ([usize; 3], [usize; 3]) {
 /// background), that is when it is at least half lesion — where the region
 /// borders two tissues (muscle and fat), the global window is set by the
 /// nearer one and would cut the other side short. Returns the box widened
-/// by one pixel in-plane.
+/// by one pixel in-plane, never beyond the search `region` (the reader's
+/// box is a hard limit).
 fn refine_edges(
     lo: [usize; 3],
     size: [usize; 3],
     bytes: &[u8],
-    grid: [usize; 3],
+    region: &Region,
     level: f64,
     sigma: f64,
     value: &dyn Fn(Voxel) -> Option<f64>,
 ) -> ([usize; 3], [usize; 3], Vec<u8>) {
-    let new_lo = [lo[0], lo[1].saturating_sub(1), lo[2].saturating_sub(1)];
+    let new_lo = [
+        lo[0],
+        lo[1].saturating_sub(1).max(region.lo[1]),
+        lo[2].saturating_sub(1).max(region.lo[2]),
+    ];
     let new_hi = [
         lo[0] + size[0],
-        (lo[1] + size[1] + 1).min(grid[1]),
-        (lo[2] + size[2] + 1).min(grid[2]),
+        (lo[1] + size[1] + 1).min(region.lo[1] + region.size[1]),
+        (lo[2] + size[2] + 1).min(region.lo[2] + region.size[2]),
     ];
     let new_size = [0, 1, 2].map(|a| new_hi[a] - new_lo[a]);
     let old_at = |s: usize, r: usize, c: usize| -> bool {
@@ -511,7 +504,10 @@ fn refine_edges(
                         continue;
                     }
                     let (or, oc) = (or as usize, oc as usize);
-                    if !old_at(s, ir as usize, ic as usize) || or >= grid[1] || oc >= grid[2] {
+                    if !old_at(s, ir as usize, ic as usize)
+                        || or >= region.grid[1]
+                        || oc >= region.grid[2]
+                    {
                         continue;
                     }
                     let Some(outer) = value([s, or, oc]) else {
