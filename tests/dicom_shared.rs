@@ -4,31 +4,14 @@
 //! `scripts/crosscheck_pydicom.py`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+mod support;
 
 use nadir::cli::inspect::{InspectArgs, inspect};
 use nadir::dicom::{self, LoadOptions};
 use nadir::interchange::inspect_json::InspectReport;
 use nadir::volume::Photometric;
 
-/// `../shared/dicom`, or the folder named by `NADIR_SHARED_DICOM`. Missing data
-/// fails under CI and skips (loudly) elsewhere.
-fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("NADIR_SHARED_DICOM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/dicom"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "{} is missing: real-data tests must run in CI",
-            dir.display()
-        );
-    }
-    eprintln!("SKIPPED: {} not found", dir.display());
-    None
-}
+use support::shared_dicom as shared;
 
 fn run(case: &str) -> InspectReport {
     let Some(root) = shared() else {

@@ -11,7 +11,7 @@
 //! reader then cuts the mediastinum away with the eraser.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+mod support;
 
 use nadir::dicom::{self, LoadOptions};
 use nadir::segment::{GrowBox, GrowParams, VoxelSize, fit_ellipsoid, grow, partial_volume_ml};
@@ -19,22 +19,7 @@ use nadir::segment::{GrowBox, GrowParams, VoxelSize, fit_ellipsoid, grow, partia
 const CASE: &str = "tcia-lung-pet-ct-dx/Lung_Dx-A0001_CT_chest_5mm";
 const BOXES: &str = "tcia-lung-pet-ct-dx/Lung_Dx-A0001_tumor_annotations_xml";
 
-/// `../shared/dicom` (or `NADIR_SHARED_DICOM`); required under CI.
-fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("NADIR_SHARED_DICOM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/dicom"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{} is missing: real-data tests must run in CI",
-        dir.display()
-    );
-    eprintln!("SKIPPED: {} not found", dir.display());
-    None
-}
+use support::shared_dicom as shared;
 
 /// The number between `<tag>` and `</tag>`.
 fn field(xml: &str, tag: &str) -> usize {

@@ -5,6 +5,26 @@
 use nadir::dicom::LoadedSeries;
 use nadir::volume::{PatientIdentity, SeriesMeta, Volume};
 
+/// `../shared/dicom`, or the folder named by `NADIR_SHARED_DICOM`. Missing
+/// data fails under CI and skips (loudly) elsewhere.
+pub fn shared_dicom() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("NADIR_SHARED_DICOM")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/dicom")
+        });
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} is missing: real-data tests must run in CI",
+        dir.display()
+    );
+    eprintln!("SKIPPED: {} not found", dir.display());
+    None
+}
+
 /// A CT-like series of `slices` × `size` × `size` with pixel spacing
 /// [row, column] and slices 5 mm apart starting at `z0`.
 pub fn series(
