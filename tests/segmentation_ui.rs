@@ -3,7 +3,7 @@
 //! (liver) grows its mask for the selected lesion, the lesion panel shows
 //! the volume, "Fit ellipsoid" fits it on a background thread and shows the
 //! result, "Propose diameters" attaches a bidirectional measurement, and
-//! Ctrl+Z undoes it as one step.
+//! Ctrl+Z undoes it as one step; an erased stroke makes the fit stale.
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -164,4 +164,44 @@ fn growing_t2_on_the_baseline_ct_and_proposing_its_diameters() {
     let patient = h.state().workspace.current_patient().unwrap();
     assert!(patient.finding("T2", date).is_none());
     assert!(patient.segmentation("T2", date).is_some());
+    // An edit makes the fit stale: the panel offers the fit again, and a
+    // fit still running when the mask changes is cancelled, its result
+    // never shown for the edited mask.
+    // (stepped, not run: a spinner repaints every frame)
+    let erase_at = |h: &mut egui_kittest::Harness<'_, support::ui::App>, at: Pos2| {
+        h.hover_at(at);
+        h.drag_at(at);
+        h.step();
+        h.step();
+        h.drop_at(at);
+        h.step();
+        h.step();
+    };
+    let count = |h: &egui_kittest::Harness<'_, support::ui::App>| {
+        h.state()
+            .workspace
+            .segmentation_of("T2", date)
+            .map(|s| s.mask.count())
+    };
+    h.key_press(Key::X);
+    h.run();
+    assert_eq!(h.state().workspace.tools.active, Tool::Eraser);
+    let before = count(&h);
+    erase_at(&mut h, at);
+    assert!(count(&h) < before, "the eraser took voxels away");
+    assert!(h.query_by_label_contains("ellipsoid fit ").is_none());
+    h.get_by_label("Fit ellipsoid").click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label_contains("fitting an ellipsoid").is_some());
+    let before = count(&h);
+    erase_at(&mut h, at + egui::vec2(6.0, 0.0));
+    assert!(count(&h) < before, "the eraser took voxels away");
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.step();
+    }
+    assert!(h.query_by_label_contains("ellipsoid fit ").is_none());
+    assert!(h.query_by_label_contains("fitting an ellipsoid").is_none());
+    assert!(h.query_by_label("Fit ellipsoid").is_some());
 }

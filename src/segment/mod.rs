@@ -22,7 +22,7 @@ mod mask;
 mod partial;
 mod shape;
 
-pub use fit::{EllipsoidFit, fit_ellipsoid};
+pub use fit::{EllipsoidFit, FitJob, fit_ellipsoid, fit_ellipsoid_cancellable};
 pub use grow::{GrowBox, GrowParams, Grown, grow};
 pub use mask::{Mask, Voxel};
 pub use partial::{PartialVolume, partial_volume_ml};
@@ -61,6 +61,9 @@ pub enum SegmentError {
     /// The proposal could not be built as a measurement.
     #[error("no bidirectional measurement: {0}")]
     Measure(String),
+    /// The computation was cancelled (the mask changed while it ran).
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// The voxel size of a series: what turns voxel counts into millilitres.

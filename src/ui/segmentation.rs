@@ -2,15 +2,13 @@
 //! every pane of their series, the lesion panel's volume and mask actions,
 //! and the exploratory volumetric response beside RECIST.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use egui::{Color32, Rect, RichText, Stroke};
 
 use super::viewport::ScreenMap;
 use crate::recist::{Category, Date};
-use crate::segment::{
-    EllipsoidFit, fill_runs, fit_ellipsoid, mask_stats, outline, partial_volume_ml,
-};
+use crate::segment::{FitJob, fill_runs, mask_stats, outline, partial_volume_ml};
 use crate::session::segmentation::{VOLUME_PD_PCT, VOLUME_PR_PCT, volumetric_rows};
 use crate::session::{Command, SegmentGesture, Workspace};
 use crate::tracking::{Lesion, Patient};
@@ -285,14 +283,15 @@ fn partial_volume_cached(
     value
 }
 
-/// An ellipsoid fit running on its own thread, or its result. Kept in
-/// egui's memory under the mask's key: a fit of a mask the reader has since
-/// edited is never shown (its result is dropped with the last `Arc`).
-type FitSlot = Arc<OnceLock<Result<EllipsoidFit, String>>>;
+/// An ellipsoid fit running on its own thread, or its result, kept in
+/// egui's memory under the mask's key.
+type FitSlot = Arc<FitJob>;
 
 /// The ellipsoid fit of a mask: run when the reader asks for it (it takes
-/// 14–370 ms, too long for every brush stroke), on a background thread so
-/// the workstation keeps drawing, and shown until the mask changes.
+/// 14–370 ms on the sample lesions and seconds on a large real one, too long
+/// for every brush stroke), on a background thread so the workstation keeps
+/// drawing, and shown until the mask changes. A fit still running for a
+/// mask the reader has since edited is cancelled.
 fn ellipsoid_fit_ui(
     ui: &mut egui::Ui,
     entry: &crate::session::SeriesEntry,
@@ -307,8 +306,9 @@ fn ellipsoid_fit_ui(
         of 12 MR lesions (voxel count: 5 and 3); it over-reads the abdominal-wall mass where a thin \
         muscle layer lies between it and fat. The volume above (voxel count) is what the lesion \
         table exports.";
+    cancel_stale_fit(ui, NAME, segmentation, key);
     let slot = remembered::<FitSlot>(ui, NAME, segmentation, key);
-    let result = slot.as_ref().map(|slot| slot.get());
+    let result = slot.as_ref().map(|slot| slot.result());
     match result {
         None => {
             if ui
@@ -316,8 +316,13 @@ fn ellipsoid_fit_ui(
                 .on_hover_text(HELP)
                 .clicked()
             {
-                let slot = FitSlot::default();
-                start_fit(ui.ctx(), entry, segmentation, slot.clone());
+                let ctx = ui.ctx().clone();
+                let slot = FitJob::start(
+                    Arc::clone(&entry.loaded.volume),
+                    segmentation.mask.clone(),
+                    segmentation.voxel_size.clone(),
+                    move || ctx.request_repaint(),
+                );
                 remember(ui, NAME, segmentation, key, slot);
             }
         }
@@ -352,30 +357,22 @@ fn ellipsoid_fit_ui(
     }
 }
 
-/// Fit `segmentation`'s mask on a background thread; the result lands in
-/// `slot` and the next frame is requested.
-fn start_fit(
-    ctx: &egui::Context,
-    entry: &crate::session::SeriesEntry,
+/// Cancel the fit remembered as `name` for this lesion and visit if it was
+/// started for another mask than the one now keyed `key` (the reader has
+/// edited it) and is still running, and forget it.
+fn cancel_stale_fit(
+    ui: &egui::Ui,
+    name: &str,
     segmentation: &crate::tracking::Segmentation,
-    slot: FitSlot,
+    key: &MaskKey,
 ) {
-    let volume = Arc::clone(&entry.loaded.volume);
-    let mask = segmentation.mask.clone();
-    let size = segmentation.voxel_size.clone();
-    let ctx = ctx.clone();
-    let spawned = std::thread::Builder::new().name("nadir-fit".into()).spawn({
-        let slot = slot.clone();
-        move || {
-            let fit = match &size {
-                Some(size) => fit_ellipsoid(&volume, &mask, size).map_err(|e| e.to_string()),
-                None => Err("the series has no slice spacing".to_string()),
-            };
-            let _ = slot.set(fit);
-            ctx.request_repaint();
-        }
-    });
-    if let Err(error) = spawned {
-        let _ = slot.set(Err(format!("could not start the fit: {error}")));
+    let id = mask_figure_id(name, segmentation);
+    let stale = ui
+        .ctx()
+        .data(|d| d.get_temp::<(MaskKey, FitSlot)>(id))
+        .filter(|(cached, _)| cached != key);
+    if let Some((_, job)) = stale {
+        job.cancel();
+        ui.ctx().data_mut(|d| d.remove::<(MaskKey, FitSlot)>(id));
     }
 }
