@@ -1,6 +1,6 @@
 //! DICOM in: the only module that names dicom-rs.
 //!
-//! Loading is two passes: [`scan`] reads every file's header in parallel,
+//! Loading is two passes: [`scan`](fn@scan) reads every file's header in parallel,
 //! groups files into series and splits them into stacks sorted along the slice
 //! normal; [`load`] decodes one stack into a [`crate::volume::Volume`].
 //! Files that cannot be used are reported as [`Skipped`] with a reason and

@@ -49,7 +49,11 @@
 //! times that of the rest of the zone, at most [`MAX_OUTLIER_FRACTION`] of
 //! the edge voxels are outliers, and at least [`MIN_SEEN_FRACTION`] of the
 //! ellipsoid lies on the voxels it was fitted to. Otherwise the reason is
-//! given and the mask's count stands. It does not see a layer of another
+//! given (the ellipsoid reaching beyond first) and the mask's count stands.
+//! A fit whose ellipsoid has run away after the first, least-squares round
+//! (less than [`RUNAWAY_SEEN_FRACTION`] on the voxels it was fitted to)
+//! stops there, unaccepted: on the real lung tumour grown into the
+//! mediastinum that saves two-thirds of the time (7.4 → 1.9 s). It does not see a layer of another
 //! tissue thinner than two pixels between the lesion and its background
 //! (the sample CT's abdominal-wall mass: accepted, yet 12–19 % over).
 
@@ -77,6 +81,11 @@ pub const MAX_OUTLIER_FRACTION: f64 = 0.2;
 /// else.
 pub const MIN_SEEN_FRACTION: f64 = 0.97;
 
+/// After the first (least-squares) round, an ellipsoid with less than this
+/// fraction on the voxels it was fitted to has run away (the real lung
+/// tumour grown into the mediastinum: 50 %; the sample lesions: 98.7 % or
+/// more); it is reported, not accepted, without the robust rounds.
+const RUNAWAY_SEEN_FRACTION: f64 = 0.8;
 /// The zone: the mask dilated by this many pixels in-plane.
 const ZONE_PIXELS: usize = 3;
 /// Background is read this many pixels or more from the footprint.
@@ -508,6 +517,13 @@ pub fn fit_ellipsoid_cancellable(
     let floor = work.noise_floor(p0[9]);
     let (mut p, mut iterations) =
         levenberg_marquardt(&work, p0, &axes, work.contrast(p0[9]).max(floor), cancel)?;
+    // an ellipsoid that ran far beyond the mask's surroundings will not be
+    // accepted: the robust rounds would only cost seconds on a large mask
+    let f = occupancy_map(&work, &quadric(&p, &axes));
+    let volume_ml = 4.0 / 3.0 * std::f64::consts::PI * (p[3] + p[4] + p[5]).exp() / 1000.0;
+    if seen_fraction(&work, &f, volume_ml) < RUNAWAY_SEEN_FRACTION {
+        return Ok(summarise(&work, &p, &axes, voxel_count_ml, iterations));
+    }
     for _ in 0..BACKGROUND_ROUNDS {
         correct_background(&mut work, &p, &axes);
         let (q, more) = levenberg_marquardt(&work, p, &axes, TUKEY_C * floor, cancel)?;
@@ -1123,18 +1139,15 @@ fn summarise(
         work.lo[1] as f64 + p[1] / work.spacing[0],
         work.lo[2] as f64 + p[0] / work.spacing[1],
     ];
-    // how much of the ellipsoid lies on the voxels the fit saw
-    let seen_ml: f64 = work
-        .modelled
-        .iter()
-        .map(|&i| {
-            let (s, _, _) = work.coords(i);
-            f[i] * work.spacing[0] * work.spacing[1] * 2.0 * work.half_z[s] / 1000.0
-        })
-        .sum();
-    let seen = seen_ml / volume_ml.max(1e-12);
-    let rejection = if edge_residual_ratio.is_nan() || edge_residual_ratio > MAX_EDGE_RESIDUAL_RATIO
-    {
+    let seen = seen_fraction(work, &f, volume_ml);
+    // the first reason that applies: an ellipsoid that reached beyond the
+    // mask's surroundings has followed something else, whatever its residuals
+    let rejection = if seen < MIN_SEEN_FRACTION {
+        Some(format!(
+            "the fitted ellipsoid ({volume_ml:.2} mL) reaches beyond the region around the mask ({:.0} % inside it)",
+            seen * 100.0
+        ))
+    } else if edge_residual_ratio.is_nan() || edge_residual_ratio > MAX_EDGE_RESIDUAL_RATIO {
         Some(format!(
             "the edge does not follow an ellipsoid (edge residuals {edge_residual_ratio:.2} × the noise)"
         ))
@@ -1142,11 +1155,6 @@ fn summarise(
         Some(format!(
             "{:.0} % of the edge voxels are not explained by an ellipsoid",
             outlier_fraction * 100.0
-        ))
-    } else if seen < MIN_SEEN_FRACTION {
-        Some(format!(
-            "the fitted ellipsoid ({volume_ml:.2} mL) reaches beyond the region around the mask ({:.0} % inside it)",
-            seen * 100.0
         ))
     } else {
         None
@@ -1169,6 +1177,20 @@ fn summarise(
         accepted: rejection.is_none(),
         rejection,
     }
+}
+
+/// How much of an ellipsoid of `volume_ml` lies on the voxels the fit saw
+/// (`f` its occupancy map).
+fn seen_fraction(work: &Work, f: &[f64], volume_ml: f64) -> f64 {
+    let seen_ml: f64 = work
+        .modelled
+        .iter()
+        .map(|&i| {
+            let (s, _, _) = work.coords(i);
+            f[i] * work.spacing[0] * work.spacing[1] * 2.0 * work.half_z[s] / 1000.0
+        })
+        .sum();
+    seen_ml / volume_ml.max(1e-12)
 }
 
 /// Lags (pixels, each way in-plane) over which the noise is correlated.

@@ -21,7 +21,7 @@
 const HUGE_PAGE_THRESHOLD_BYTES: usize = 8 << 20;
 
 /// A zero-filled buffer of `len` voxels. On Linux, when it is at least
-/// [`HUGE_PAGE_THRESHOLD_BYTES`], its 2 MiB-aligned interior is advised to
+/// 8 MiB (`HUGE_PAGE_THRESHOLD_BYTES`), its 2 MiB-aligned interior is advised to
 /// use transparent huge pages before any of it is touched. Elsewhere, or if
 /// the kernel declines, it is an ordinary `vec![0; len]`.
 pub fn zeroed_voxels(len: usize) -> Vec<i16> {
