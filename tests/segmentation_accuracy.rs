@@ -272,18 +272,30 @@ fn ct_segmentation_stays_within_regression_bounds() {
         long_ok >= 12,
         "long axis within one pixel for {long_ok} of 15"
     );
-    // the ellipsoid fit: 10 of 15 within 5 % (T1, T2, N1 at every visit,
-    // NT1 at W8); T3 +12 to +19 % (a muscle layer thinner than two pixels
-    // between it and fat reads as lesion mixed with fat) and NT1 at
-    // baseline and W16 (+14 %, +37 %) miss
+    // the ellipsoid fit: 13 of 15 within 5 % — every lesion but NT1 at
+    // every visit. T3 (the abdominal-wall mass) is +4.3 / +1.2 / +2.2 %:
+    // the muscle layer one pixel thick between it and fat is read from
+    // the slices above and below (+11.6 / +19.4 / +11.9 % when it was read
+    // beside the edge only, as lesion mixed with fat). NT1 at baseline and
+    // W16 (+8 %, +25 %) miss: noise, see below.
     let fit_within = rows
         .iter()
         .filter(|r| (r.fit_ml / r.truth_ml - 1.0).abs() <= 0.05)
         .count();
     assert!(
-        fit_within >= 10,
+        fit_within >= 13,
         "ellipsoid fit within 5 % for {fit_within} of 15"
     );
+    for r in rows.iter().filter(|r| r.lesion != "NT1") {
+        let error = r.fit_ml / r.truth_ml - 1.0;
+        assert!(
+            error.abs() <= 0.05,
+            "{} {}: fit {:+.1} %",
+            r.lesion,
+            r.visit,
+            100.0 * error
+        );
+    }
     // and it says which misses are the noise: NT1's stated SD is 12–13 %
     // at every visit (no estimator holds a 12–15 mm lesion at five noise
     // SDs to 5 % in one image), T1's and T2's at most 2.1 %
@@ -368,7 +380,7 @@ fn mr_segmentation_stays_within_regression_bounds() {
         .filter(|r| (r.measured_long_mm - r.truth_long_mm).abs() <= r.spacing_mm)
         .count();
     assert!(long_ok >= 11, "{long_ok}");
-    // the ellipsoid fit: every MR lesion within 5 % (largest 3.7 %), all
+    // the ellipsoid fit: every MR lesion within 5 % (largest 3.6 %), all
     // accepted
     let fit: Vec<f64> = rows
         .iter()

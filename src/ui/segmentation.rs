@@ -302,10 +302,10 @@ fn ellipsoid_fit_ui(
     const HELP: &str = "Experimental, not exported: an ellipsoid of uniform level, seen through the \
         scanner's voxels and point spread, fitted to the image around the mask \
         (src/segment/fit.rs). ± is the SD from the image noise alone. Accepted when the edge \
-        residuals look like noise. On the sample phantom it is within 5 % for 10 of 15 CT and 12 \
-        of 12 MR lesions (voxel count: 5 and 3); it over-reads the abdominal-wall mass where a thin \
-        muscle layer lies between it and fat. The volume above (voxel count) is what the lesion \
-        table exports.";
+        residuals look like noise. On the sample phantom it is within 5 % for 13 of 15 CT and 12 \
+        of 12 MR lesions (voxel count: 5 and 3); the two misses are a 12–15 mm liver lesion at five \
+        noise SDs of contrast, where the stated ± is 12 %. The volume above (voxel count) is what \
+        the lesion table exports.";
     cancel_stale_fit(ui, NAME, segmentation, key);
     let slot = remembered::<FitSlot>(ui, NAME, segmentation, key);
     let result = slot.as_ref().map(|slot| slot.result());
