@@ -3,10 +3,10 @@
 //! box, and its volume and proposed long axis are compared with the truth.
 //!
 //! - `ct_segmentation_meets_the_issue_target` asserts the issue's target
-//!   (every lesion's partial-volume volume within 5 %, every long axis within
-//!   one pixel). It is NOT met on this phantom (5 mm slices, σ ≈ 12 HU
-//!   correlated noise, 40–60 HU contrast for the liver and abdominal-wall
-//!   lesions, vessels touching the lung lesion): ignored, run with
+//!   (every lesion's volume within 5 %, every long axis within one pixel,
+//!   by the accepted ellipsoid fit and its proposal). It is met for every
+//!   lesion but NT1, the 12–15 mm liver lesion at five noise SDs of
+//!   contrast (5 mm slices, σ ≈ 12 HU correlated noise): ignored, run with
 //!   `--ignored` to see it fail.
 //! - `ct_segmentation_stays_within_regression_bounds` guards what the
 //!   algorithm achieves today, so a regression (empty masks, leaks into the
@@ -25,6 +25,7 @@ use nadir::dicom::{LoadOptions, LoadedSeries, load_stack, scan};
 use nadir::geom::Vec3;
 use nadir::segment::{
     GrowParams, VoxelSize, fit_ellipsoid, grow, partial_volume_ml, propose_bidirectional,
+    propose_from_ellipsoid,
 };
 
 fn load(dir: &Path) -> LoadedSeries {
@@ -65,6 +66,9 @@ struct Row {
     /// Its stated SD from the noise.
     fit_sd_ml: f64,
     fit_accepted: bool,
+    /// The long axis proposed from the fitted ellipsoid
+    /// (`segment::propose_from_ellipsoid`).
+    fit_long_mm: f64,
 }
 
 fn measure(modality: &str) -> Vec<Row> {
@@ -191,6 +195,7 @@ fn measure(modality: &str) -> Vec<Row> {
             }
         }
         let proposal = propose_bidirectional(&grown.mask, &volume.geometry).unwrap();
+        let from_fit = propose_from_ellipsoid(&fit, &volume.geometry).unwrap();
         rows.push(Row {
             lesion: lesion["lesion_id"].as_str().unwrap().to_string(),
             visit: lesion["visit"].as_str().unwrap().to_string(),
@@ -202,19 +207,30 @@ fn measure(modality: &str) -> Vec<Row> {
             fit_accepted: fit.accepted,
             truth_long_mm: lesion["long_axis_mm"].as_f64().unwrap(),
             measured_long_mm: proposal.long_mm,
+            fit_long_mm: from_fit.long_mm,
             spacing_mm: size.pixel_spacing_mm[1],
         });
     }
     rows
 }
 
+/// The long axis "Propose diameters" gives: from the fitted ellipsoid when
+/// the fit is accepted, else from the mask.
+fn proposed_long_mm(r: &Row) -> f64 {
+    if r.fit_accepted {
+        r.fit_long_mm
+    } else {
+        r.measured_long_mm
+    }
+}
+
 fn print(modality: &str, rows: &[Row]) {
     println!(
-        "{modality}: lesion visit  truth_ml  measured_ml  error_%  partial_volume_ml  error_%  truth_long_mm  measured_long_mm  fit_ml  error_%  sd_%  accepted"
+        "{modality}: lesion visit  truth_ml  measured_ml  error_%  partial_volume_ml  error_%  truth_long_mm  measured_long_mm  fit_ml  error_%  sd_%  accepted  fit_long_mm"
     );
     for r in rows {
         println!(
-            "{modality}  {:4} {:8} {:8.3} {:10.3} {:+8.1} {:10.3} {:+8.1} {:10.1} {:12.1} {:8.3} {:+8.1} {:5.1} {}",
+            "{modality}  {:4} {:8} {:8.3} {:10.3} {:+8.1} {:10.3} {:+8.1} {:10.1} {:12.1} {:8.3} {:+8.1} {:5.1} {:5} {:8.1}",
             r.lesion,
             r.visit,
             r.truth_ml,
@@ -227,7 +243,8 @@ fn print(modality: &str, rows: &[Row]) {
             r.fit_ml,
             100.0 * (r.fit_ml / r.truth_ml - 1.0),
             100.0 * r.fit_sd_ml / r.fit_ml,
-            r.fit_accepted
+            r.fit_accepted,
+            r.fit_long_mm
         );
     }
 }
@@ -271,6 +288,18 @@ fn ct_segmentation_stays_within_regression_bounds() {
     assert!(
         long_ok >= 12,
         "long axis within one pixel for {long_ok} of 15"
+    );
+    // what "Propose diameters" gives once the fit is accepted (every CT
+    // fit here is): the fitted ellipsoid's section on the slice nearest
+    // its centre. 14 of 15 within one pixel — T3 at W8 and W16 54.5 and
+    // 47.0 mm; only NT1 at W16 misses (13.9 mm for 12: its fit is +25 %)
+    let proposed_ok = rows
+        .iter()
+        .filter(|r| (proposed_long_mm(r) - r.truth_long_mm).abs() <= r.spacing_mm)
+        .count();
+    assert!(
+        proposed_ok >= 14,
+        "proposed long axis within one pixel for {proposed_ok} of 15"
     );
     // the ellipsoid fit: 13 of 15 within 5 % — every lesion but NT1 at
     // every visit. T3 (the abdominal-wall mass) is +4.3 / +1.2 / +2.2 %:
@@ -316,26 +345,34 @@ fn ct_segmentation_stays_within_regression_bounds() {
 }
 
 #[test]
-#[ignore = "the issue's 5 % / one-pixel target is not met on the 5 mm phantom (see README)"]
+#[ignore = "the issue's 5 % / one-pixel target is not met on the 5 mm phantom for NT1 (see README)"]
 fn ct_segmentation_meets_the_issue_target() {
-    // the issue's exact target: every lesion (all are ≥ 10 mm) within 5 %
-    // by the partial-volume estimate, every long axis within one pixel
+    // the issue's exact target: every lesion (all are ≥ 10 mm) within 5 %,
+    // every long axis within one pixel, by the best the workstation
+    // offers: the accepted ellipsoid fit's volume and its proposal. Today
+    // only NT1 fails (a 12–15 mm liver lesion at five noise SDs of
+    // contrast: +8 % at baseline, +25 % and 13.9 mm for 12 at W16)
     let rows = measure("CT");
     print("CT", &rows);
     assert_eq!(rows.len(), 15);
     let mut failures = Vec::new();
     for r in &rows {
-        let error = (r.partial_ml / r.truth_ml - 1.0).abs();
-        if error > 0.05 {
+        let volume = if r.fit_accepted {
+            r.fit_ml
+        } else {
+            r.partial_ml
+        };
+        if (volume / r.truth_ml - 1.0).abs() > 0.05 {
             failures.push(format!(
-                "{} {}: volume {:.3} vs {:.3} mL",
-                r.lesion, r.visit, r.partial_ml, r.truth_ml
+                "{} {}: volume {volume:.3} vs {:.3} mL",
+                r.lesion, r.visit, r.truth_ml
             ));
         }
-        if (r.measured_long_mm - r.truth_long_mm).abs() > r.spacing_mm {
+        let long = proposed_long_mm(r);
+        if (long - r.truth_long_mm).abs() > r.spacing_mm {
             failures.push(format!(
-                "{} {}: long axis {:.1} vs {:.1} mm",
-                r.lesion, r.visit, r.measured_long_mm, r.truth_long_mm
+                "{} {}: long axis {long:.1} vs {:.1} mm",
+                r.lesion, r.visit, r.truth_long_mm
             ));
         }
     }
@@ -380,6 +417,18 @@ fn mr_segmentation_stays_within_regression_bounds() {
         .filter(|r| (r.measured_long_mm - r.truth_long_mm).abs() <= r.spacing_mm)
         .count();
     assert!(long_ok >= 11, "{long_ok}");
+    // proposed from the accepted fit: all 12 within one pixel (NT1 at W8
+    // and W16 12.9 and 12.3 mm, where the mask gives 10.2)
+    for r in &rows {
+        let long = proposed_long_mm(r);
+        assert!(
+            (long - r.truth_long_mm).abs() <= r.spacing_mm,
+            "{} {}: {long:.1} mm for {}",
+            r.lesion,
+            r.visit,
+            r.truth_long_mm
+        );
+    }
     // the ellipsoid fit: every MR lesion within 5 % (largest 3.6 %), all
     // accepted
     let fit: Vec<f64> = rows

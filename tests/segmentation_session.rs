@@ -219,6 +219,51 @@ fn proposed_diameters_measure_the_mask_and_attach_to_the_lesion() {
 }
 
 #[test]
+fn an_accepted_fit_proposes_the_diameters_and_a_rejected_one_leaves_it_to_the_mask() {
+    use nadir::segment::{fit_ellipsoid, propose_bidirectional, propose_from_ellipsoid};
+    let mut ws = workspace();
+    add_lesion(&mut ws, "T1");
+    ws.apply(Command::SelectTool(Tool::Segment));
+    gesture(&mut ws, &[(32.0, 32.0)]);
+    let seg = ws.segmentation_of("T1", baseline()).unwrap().clone();
+    let entry = &ws.series[0];
+    let mut fit =
+        fit_ellipsoid(entry.volume(), &seg.mask, seg.voxel_size.as_ref().unwrap()).unwrap();
+    let geometry = entry.geometry.geometry.clone();
+    let long_of = |ws: &Workspace| {
+        let patient = ws.current_patient().unwrap();
+        let Some(Finding::Measured(id)) = patient.finding("T1", baseline()) else {
+            panic!("no measured finding: {:?}", ws.messages);
+        };
+        let Shape::Bidirectional(b) = &patient.measurement(*id).unwrap().measurement.shape else {
+            panic!("not bidirectional");
+        };
+        b.long_length()
+    };
+    fit.accepted = true;
+    ws.apply(Command::ProposeDiametersFromFit(Box::new(fit.clone())));
+    let expected = propose_from_ellipsoid(&fit, &geometry).unwrap().long_mm;
+    assert!((long_of(&ws) - expected).abs() < 1e-9);
+    assert!(
+        ws.messages
+            .last()
+            .unwrap()
+            .contains("from the ellipsoid fit")
+    );
+    ws.apply(Command::Undo);
+    fit.accepted = false;
+    ws.apply(Command::ProposeDiametersFromFit(Box::new(fit)));
+    let from_mask = propose_bidirectional(&seg.mask, &geometry).unwrap().long_mm;
+    assert!((long_of(&ws) - from_mask).abs() < 1e-9);
+    assert!(ws.messages.last().unwrap().contains("from the mask"));
+    // (the two proposals differ, so the test tells which was used)
+    assert!(
+        (from_mask - expected).abs() > 1e-3,
+        "{from_mask} {expected}"
+    );
+}
+
+#[test]
 fn volumetric_response_uses_the_derived_thresholds() {
     use nadir::interchange::lesion_table::parse_lesion_table;
     use nadir::recist::{AssessOptions, assess_patient};

@@ -2,8 +2,9 @@
 //! egui_kittest on `sample_scans`: G selects it, a click on the baseline T2
 //! (liver) grows its mask for the selected lesion, the lesion panel shows
 //! the volume, "Fit ellipsoid" fits it on a background thread and shows the
-//! result, "Propose diameters" attaches a bidirectional measurement, and
-//! Ctrl+Z undoes it as one step; an erased stroke makes the fit stale.
+//! result, "Propose diameters" attaches a bidirectional measurement (from
+//! the accepted fit), Ctrl+Z undoes it as one step, and an erased stroke
+//! makes the fit stale.
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -158,6 +159,15 @@ fn growing_t2_on_the_baseline_ct_and_proposing_its_diameters() {
     };
     let long = lesion["long_axis_mm"].as_f64().unwrap();
     assert!((b.long_length() - long).abs() <= 1.5, "{}", b.long_length());
+    // with the fit accepted, the proposal is the fitted ellipsoid's section
+    let said = h
+        .state()
+        .workspace
+        .messages
+        .last()
+        .cloned()
+        .unwrap_or_default();
+    assert!(said.contains("from the ellipsoid fit"), "{said}");
     // one undo step removes the proposal, the mask stays
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     h.run();

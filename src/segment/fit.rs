@@ -141,6 +141,14 @@ pub struct EllipsoidFit {
     pub axial_short_mm: f64,
     /// Centre as fractional voxel indices `[slice, row, column]`.
     pub centre_voxel: [f64; 3],
+    /// The centre's position along the slice normal, mm, on the same
+    /// measure as a slice position's dot product with the normal (the
+    /// fractional slice index need not be, between unevenly spaced slices).
+    pub centre_along_normal_mm: f64,
+    /// The ellipsoid as the quadric `M`, mm⁻², on the axes (column, row,
+    /// slice normal): the point `d` mm from the centre is inside when
+    /// `dᵀ M d ≤ 1`.
+    pub quadric_mm: [[f64; 3]; 3],
     /// The lesion level `L` (modality units).
     pub lesion_level: f64,
     /// The fitted in-plane point-spread weight `w`.
@@ -169,8 +177,12 @@ struct Work {
     lo: [usize; 3],
     /// Pixel spacing `[row, column]`, mm.
     spacing: [f64; 2],
-    /// Position of each box slice along the normal, mm.
+    /// Position of each box slice along the normal, mm, from the box's
+    /// first slice, growing with the slice index.
     z: Vec<f64>,
+    /// The first box slice's position along the normal (slice position ·
+    /// normal), and whether that measure grows with the slice index.
+    along_base: (f64, bool),
     /// Half thickness of each box slice, mm.
     half_z: Vec<f64>,
     /// Modality values.
@@ -707,6 +719,7 @@ fn prepare(volume: &Volume, mask: &Mask, size: &VoxelSize) -> Result<Work, Segme
         lo,
         spacing: size.pixel_spacing_mm,
         z,
+        along_base: (base, ascending),
         half_z,
         value,
         value_step: volume.slice_rescale(lo[0]).slope.abs(),
@@ -1201,6 +1214,16 @@ fn summarise(
         work.lo[1] as f64 + p[1] / work.spacing[0],
         work.lo[2] as f64 + p[0] / work.spacing[1],
     ];
+    // back from the box's z (growing with the slice index) to the measure
+    // along the normal
+    let (base, ascending) = work.along_base;
+    let sign = if ascending { 1.0 } else { -1.0 };
+    let centre_along_normal_mm = base + sign * p[2];
+    let mut quadric_mm = m;
+    for a in 0..2 {
+        quadric_mm[a][2] *= sign;
+        quadric_mm[2][a] *= sign;
+    }
     let seen = seen_fraction(work, &f, volume_ml);
     // the first reason that applies: an ellipsoid that reached beyond the
     // mask's surroundings has followed something else, whatever its residuals
@@ -1229,6 +1252,8 @@ fn summarise(
         axial_long_mm,
         axial_short_mm,
         centre_voxel,
+        centre_along_normal_mm,
+        quadric_mm,
         lesion_level: p[9],
         psf_weight: p[10],
         noise_sd,

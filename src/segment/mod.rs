@@ -28,6 +28,7 @@ pub use mask::{Mask, Voxel};
 pub use partial::{PartialVolume, partial_volume_ml};
 pub use shape::{
     OutlineSegment, Proposal, brush, fill_runs, interpolate_gaps, outline, propose_bidirectional,
+    propose_from_ellipsoid,
 };
 
 use serde::Serialize;

@@ -331,6 +331,9 @@ pub enum Command {
     DeleteSegmentation,
     /// Propose the bidirectional measurement from the selected lesion's mask.
     ProposeDiameters,
+    /// Propose it from an ellipsoid fitted to that very mask (used when the
+    /// fit is accepted; otherwise the mask's proposal).
+    ProposeDiametersFromFit(Box<crate::segment::EllipsoidFit>),
 }
 
 /// The undo and redo stacks: inverse edits, tagged with their patient.
@@ -857,7 +860,8 @@ impl Workspace {
             }
             Command::InterpolateSegmentation => self.interpolate_segmentation(),
             Command::DeleteSegmentation => self.delete_segmentation(),
-            Command::ProposeDiameters => self.propose_diameters(),
+            Command::ProposeDiameters => self.propose_diameters(None),
+            Command::ProposeDiametersFromFit(fit) => self.propose_diameters(Some(&fit)),
         }
     }
 

@@ -10,7 +10,8 @@ use crate::geom::Vec3;
 use crate::measure::{ImageRef, Measurement, Shape};
 use crate::recist::Date;
 use crate::segment::{
-    GrowBox, GrowParams, Mask, VoxelSize, brush, grow, interpolate_gaps, propose_bidirectional,
+    EllipsoidFit, GrowBox, GrowParams, Mask, VoxelSize, brush, grow, interpolate_gaps,
+    propose_bidirectional, propose_from_ellipsoid,
 };
 use crate::tools::Tool;
 use crate::tracking::{Edit, Finding, Segmentation, StoredMeasurement};
@@ -386,9 +387,10 @@ impl Workspace {
     }
 
     /// Creates the bidirectional measurement proposed from the selected
-    /// lesion's mask and makes it the lesion's finding (one undo step);
-    /// the panes go to its slice and it is selected for editing.
-    pub(super) fn propose_diameters(&mut self) {
+    /// lesion's mask — from `fit`, an ellipsoid fitted to that mask, when
+    /// the fit is accepted — and makes it the lesion's finding (one undo
+    /// step); the panes go to its slice and it is selected for editing.
+    pub(super) fn propose_diameters(&mut self, fit: Option<&EllipsoidFit>) {
         let Some(segmentation) = self.selected_segmentation() else {
             return;
         };
@@ -402,7 +404,20 @@ impl Workspace {
             return;
         };
         let entry = &self.series[index];
-        let proposal = match propose_bidirectional(&segmentation.mask, &entry.geometry.geometry) {
+        // the accepted fit's section where it is largest, free of the edge
+        // pixels' noise; else the mask's extreme pixels
+        let from_fit = fit
+            .filter(|f| f.accepted)
+            .and_then(|f| propose_from_ellipsoid(f, &entry.geometry.geometry).ok());
+        let source = if from_fit.is_some() {
+            "the ellipsoid fit"
+        } else {
+            "the mask"
+        };
+        let proposal = match from_fit.map_or_else(
+            || propose_bidirectional(&segmentation.mask, &entry.geometry.geometry),
+            Ok,
+        ) {
             Ok(p) => p,
             Err(e) => {
                 self.messages.push(e.to_string());
@@ -457,7 +472,7 @@ impl Workspace {
                 }
             }
             self.messages.push(format!(
-                "Proposed {:.1} × {:.1} mm from the mask; drag the handles to edit.",
+                "Proposed {:.1} × {:.1} mm from {source}; drag the handles to edit.",
                 proposal.long_mm, proposal.short_mm
             ));
         }

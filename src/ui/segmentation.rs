@@ -156,21 +156,43 @@ pub fn segmentation_panel_ui(
         let mut radius = workspace.segment.brush_radius_mm;
         let label = ui.label("Brush mm");
         if ui
-            .add(egui::DragValue::new(&mut radius).range(0.5..=50.0).speed(0.1))
+            .add(
+                egui::DragValue::new(&mut radius)
+                    .range(0.5..=50.0)
+                    .speed(0.1),
+            )
             .labelled_by(label.id)
             .changed()
         {
             commands.push(Command::SetBrushRadius(radius));
         }
         let has = segmentation.is_some();
+        // an accepted ellipsoid fit of this very mask, if one has landed
+        let fit = segmentation.and_then(|s| {
+            let slot = remembered::<FitSlot>(ui, FIT_NAME, s, &mask_key(s))?;
+            match slot.result()? {
+                Ok(fit) if fit.accepted => Some(fit.clone()),
+                _ => None,
+            }
+        });
+        let hover = if fit.is_some() {
+            "From the accepted ellipsoid fit: its section's long axis on the slice nearest its \
+             centre, short axis perpendicular (free of the edge pixels' noise); attached to this \
+             lesion (one undo step), handles editable"
+        } else {
+            "From the mask: long axis on the axial slice where it is longest, short axis \
+             perpendicular (Fit ellipsoid first to propose from the fit); attached to this lesion \
+             (one undo step), handles editable"
+        };
         if ui
             .add_enabled(has, egui::Button::new("Propose diameters"))
-            .on_hover_text(
-                "Long axis on the axial slice where it is longest, short axis perpendicular; attached to this lesion (one undo step), handles editable",
-            )
+            .on_hover_text(hover)
             .clicked()
         {
-            commands.push(Command::ProposeDiameters);
+            commands.push(match fit {
+                Some(fit) => Command::ProposeDiametersFromFit(Box::new(fit)),
+                None => Command::ProposeDiameters,
+            });
         }
         if ui
             .add_enabled(has, egui::Button::new("Interpolate"))
@@ -287,6 +309,9 @@ fn partial_volume_cached(
 /// egui's memory under the mask's key.
 type FitSlot = Arc<FitJob>;
 
+/// The name the ellipsoid fit is remembered under.
+const FIT_NAME: &str = "ellipsoid_fit";
+
 /// The ellipsoid fit of a mask: run when the reader asks for it (it takes
 /// 14–370 ms on the sample lesions and seconds on a large real one, too long
 /// for every brush stroke), on a background thread so the workstation keeps
@@ -298,7 +323,7 @@ fn ellipsoid_fit_ui(
     segmentation: &crate::tracking::Segmentation,
     key: &MaskKey,
 ) {
-    const NAME: &str = "ellipsoid_fit";
+    const NAME: &str = FIT_NAME;
     const HELP: &str = "Experimental, not exported: an ellipsoid of uniform level, seen through the \
         scanner's voxels and point spread, fitted to the image around the mask \
         (src/segment/fit.rs). ± is the SD from the image noise alone. Accepted when the edge \
