@@ -20,6 +20,16 @@ use nadir::tools::Tool;
 use nadir::tracking::{Edit, Finding, Lesion};
 use nadir::volume::plane::{Plane, PlaneFrame};
 
+/// The status bar's last message.
+fn status(h: &egui_kittest::Harness<'_, support::ui::App>) -> String {
+    h.state()
+        .workspace
+        .messages
+        .last()
+        .cloned()
+        .unwrap_or_default()
+}
+
 #[test]
 fn growing_t2_on_the_baseline_ct_and_proposing_its_diameters() {
     let truth = support::sample_truth();
@@ -89,13 +99,7 @@ fn growing_t2_on_the_baseline_ct_and_proposing_its_diameters() {
     let ml = seg.volume_ml().unwrap();
     assert!((ml / truth_ml - 1.0).abs() < 0.10, "{ml} vs {truth_ml}");
     // the status bar says what was grown (an earlier warning does not stay)
-    let last = h
-        .state()
-        .workspace
-        .messages
-        .last()
-        .cloned()
-        .unwrap_or_default();
+    let last = status(&h);
     assert_eq!(
         last,
         format!(
@@ -160,13 +164,7 @@ fn growing_t2_on_the_baseline_ct_and_proposing_its_diameters() {
     let long = lesion["long_axis_mm"].as_f64().unwrap();
     assert!((b.long_length() - long).abs() <= 1.5, "{}", b.long_length());
     // with the fit accepted, the proposal is the fitted ellipsoid's section
-    let said = h
-        .state()
-        .workspace
-        .messages
-        .last()
-        .cloned()
-        .unwrap_or_default();
+    let said = status(&h);
     assert!(said.contains("from the ellipsoid fit"), "{said}");
     // one undo step removes the proposal, the mask stays
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);

@@ -364,12 +364,7 @@ fn slice_diameters(hull: &[[f64; 2]], pixel_mm: [f64; 2]) -> Option<(Segment2, S
 /// of N pixels measures N · spacing) and the longest chord of the slice's
 /// convex hull perpendicular to it, as patient-space points.
 pub fn propose_bidirectional(mask: &Mask, geometry: &Geometry) -> Result<Proposal, SegmentError> {
-    let [row_mm, column_mm] = geometry
-        .pixel_spacing_mm
-        .ok_or(SegmentError::NoPixelSpacing)?;
-    let normal = geometry
-        .normal()
-        .ok_or_else(|| SegmentError::Measure("no orientation".into()))?;
+    let ([row_mm, column_mm], _) = spacing_and_normal(geometry)?;
     let mut best: Option<(f64, usize, Segment2, Segment2)> = None;
     for slice in mask.slices() {
         let Some((start, size, raw)) = mask.slice_view(slice) else {
@@ -402,6 +397,30 @@ pub fn propose_bidirectional(mask: &Mask, geometry: &Geometry) -> Result<Proposa
         }
     }
     let (_, slice, long, short) = best.ok_or(SegmentError::EmptyMask)?;
+    proposal_on_slice(geometry, slice, long, short)
+}
+
+/// The pixel spacing `[row, column]` (mm) and slice normal of `geometry`,
+/// which a proposal needs.
+fn spacing_and_normal(geometry: &Geometry) -> Result<([f64; 2], Vec3), SegmentError> {
+    let spacing = geometry
+        .pixel_spacing_mm
+        .ok_or(SegmentError::NoPixelSpacing)?;
+    let normal = geometry
+        .normal()
+        .ok_or_else(|| SegmentError::Measure("no orientation".into()))?;
+    Ok((spacing, normal))
+}
+
+/// The proposal with long and short axes `long`, `short` on native slice
+/// `slice`, given in-plane mm `[column · column spacing, row · row spacing]`.
+fn proposal_on_slice(
+    geometry: &Geometry,
+    slice: usize,
+    long: Segment2,
+    short: Segment2,
+) -> Result<Proposal, SegmentError> {
+    let ([row_mm, column_mm], normal) = spacing_and_normal(geometry)?;
     let point = |p: [f64; 2]| -> Result<Vec3, SegmentError> {
         geometry
             .patient_from_voxel(p[0] / column_mm, p[1] / row_mm, slice as f64)
@@ -431,12 +450,7 @@ pub fn propose_from_ellipsoid(
     fit: &EllipsoidFit,
     geometry: &Geometry,
 ) -> Result<Proposal, SegmentError> {
-    let [row_mm, column_mm] = geometry
-        .pixel_spacing_mm
-        .ok_or(SegmentError::NoPixelSpacing)?;
-    let normal = geometry
-        .normal()
-        .ok_or_else(|| SegmentError::Measure("no orientation".into()))?;
+    let ([row_mm, column_mm], normal) = spacing_and_normal(geometry)?;
     let (slice, dz) = geometry
         .slice_positions_mm
         .iter()
@@ -498,23 +512,13 @@ pub fn propose_from_ellipsoid(
         fit.centre_voxel[2] * column_mm + u[0],
         fit.centre_voxel[1] * row_mm + u[1],
     ];
-    let point = |axis: [f64; 2], t: f64| -> Result<Vec3, SegmentError> {
-        let x = centre[0] + axis[0] * t;
-        let y = centre[1] + axis[1] * t;
-        geometry
-            .patient_from_voxel(x / column_mm, y / row_mm, slice as f64)
-            .ok_or_else(|| SegmentError::Measure("slice outside the geometry".into()))
-    };
-    let long_points = [point(major, -half_long)?, point(major, half_long)?];
-    let short_points = [point(minor, -half_short)?, point(minor, half_short)?];
-    let bidirectional = Bidirectional::new(long_points, short_points, normal)
-        .map_err(|e| SegmentError::Measure(e.to_string()))?;
-    Ok(Proposal {
+    let end = |axis: [f64; 2], t: f64| [centre[0] + axis[0] * t, centre[1] + axis[1] * t];
+    proposal_on_slice(
+        geometry,
         slice,
-        long_mm: bidirectional.long_length(),
-        short_mm: bidirectional.short_length(),
-        bidirectional,
-    })
+        [end(major, -half_long), end(major, half_long)],
+        [end(minor, -half_short), end(minor, half_short)],
+    )
 }
 
 #[cfg(test)]
