@@ -6,7 +6,7 @@
 //! separate it: what is checked is that the tools *say so* — a click alone
 //! runs to the search limit and says it did; inside the reader's box the
 //! mask fills the box's soft tissue on every boxed slice; and (with
-//! `NADIR_REAL_FIT=1`, in a release build: it takes 2.4 s) the ellipsoid
+//! `NADIR_REAL_FIT=1`, in a release build: it takes 2.5 s) the ellipsoid
 //! fit of that mask is not accepted: it runs into the mediastinum, half of
 //! it beyond the mask's surroundings. The reader then cuts the mediastinum
 //! away with the eraser.
@@ -92,7 +92,7 @@ fn the_real_lung_tumour_is_grown_where_it_was_boxed_and_its_volumes_agree() {
     let size = VoxelSize::of(volume).unwrap();
     let counted_ml = size.volume_ml(&grown.mask).unwrap();
     let partial = partial_volume_ml(volume, &grown.mask, &size).unwrap();
-    // the fit of this 57 000-voxel mask takes 2 s optimised, a minute or
+    // the fit of this 57 000-voxel mask takes 2.5 s optimised, a minute or
     // more in the unoptimised test build: only with NADIR_REAL_FIT=1 (and
     // --release); then the click-alone mask's fit is timed too
     let fit_it = std::env::var_os("NADIR_REAL_FIT").is_some();

@@ -62,7 +62,7 @@
 //! A fit whose ellipsoid has run away after the first, least-squares round
 //! (less than [`RUNAWAY_SEEN_FRACTION`] on the voxels it was fitted to)
 //! stops there, unaccepted: on the real lung tumour grown into the
-//! mediastinum that saves two-thirds of the time (7.4 → 1.9 s). A layer
+//! mediastinum that saves two-thirds of the time (7.4 → 2.5 s). A layer
 //! of another tissue thinner than two pixels that no slice above or below
 //! shows (the two disagree, or the lesion does not narrow) is still read
 //! as lesion mixed with what lies beyond it.
