@@ -340,6 +340,7 @@ fn segmentations_are_autosaved_audited_and_refused_on_a_locked_timepoint() {
             pixel_spacing_mm: [0.5, 0.5],
             slice_extent_mm: vec![5.0; 4],
         }),
+        fitted_volume: None,
     };
     ws.edit(Edit::PutSegmentation(segmentation("2024-01-08")));
     ws.apply(Command::SetLock {

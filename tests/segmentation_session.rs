@@ -264,6 +264,90 @@ fn an_accepted_fit_proposes_the_diameters_and_a_rejected_one_leaves_it_to_the_ma
 }
 
 #[test]
+fn the_reader_reports_an_accepted_fits_volume_until_the_mask_changes() {
+    use nadir::segment::fit_ellipsoid;
+    let mut ws = workspace();
+    add_lesion(&mut ws, "T1");
+    ws.apply(Command::SelectTool(Tool::Segment));
+    gesture(&mut ws, &[(32.0, 32.0)]);
+    // (a finding, so the lesion table has T1's row)
+    ws.apply(Command::ProposeDiameters);
+    let seg = ws.segmentation_of("T1", baseline()).unwrap().clone();
+    let counted = seg.counted_volume_ml().unwrap();
+    let mut fit = fit_ellipsoid(
+        ws.series[0].volume(),
+        &seg.mask,
+        seg.voxel_size.as_ref().unwrap(),
+    )
+    .unwrap();
+    // an unaccepted fit is refused
+    fit.accepted = false;
+    fit.rejection = Some("the edge does not follow an ellipsoid".into());
+    ws.apply(Command::ReportFittedVolume(Box::new(fit.clone())));
+    assert!(ws.messages.last().unwrap().contains("not accepted"));
+    assert_eq!(ws.segmentation_volume_ml("T1", baseline()), Some(counted));
+    // an accepted one is the reported volume: in the panel, the lesion
+    // table and the volumetric response, one undo step
+    fit.accepted = true;
+    fit.rejection = None;
+    fit.volume_ml = counted * 1.25;
+    ws.apply(Command::ReportFittedVolume(Box::new(fit.clone())));
+    assert!(
+        ws.messages
+            .last()
+            .unwrap()
+            .contains("from the ellipsoid fit"),
+        "{:?}",
+        ws.messages
+    );
+    assert_eq!(
+        ws.segmentation_volume_ml("T1", baseline()),
+        Some(counted * 1.25)
+    );
+    let csv = ws.lesion_table_csv().unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = header.iter().position(|h| *h == "volume_ml").unwrap();
+    let row: Vec<&str> = lines.next().expect("T1's row").split(',').collect();
+    let exported: f64 = row[column].parse().unwrap();
+    assert!((exported - counted * 1.25).abs() < 1e-3, "{csv}");
+    ws.apply(Command::Undo);
+    assert_eq!(ws.segmentation_volume_ml("T1", baseline()), Some(counted));
+    ws.apply(Command::Redo);
+    assert_eq!(
+        ws.segmentation_volume_ml("T1", baseline()),
+        Some(counted * 1.25)
+    );
+    // back to the count on request
+    ws.apply(Command::ReportVoxelCount);
+    assert_eq!(ws.segmentation_volume_ml("T1", baseline()), Some(counted));
+    ws.apply(Command::ReportFittedVolume(Box::new(fit.clone())));
+    // any edit of the mask goes back to the count
+    ws.apply(Command::SetBrushRadius(1.0));
+    ws.apply(Command::SelectTool(Tool::Eraser));
+    gesture(&mut ws, &[(32.0, 32.0)]);
+    let edited = ws.segmentation_of("T1", baseline()).unwrap().clone();
+    assert!(edited.mask.count() < seg.mask.count());
+    assert_eq!(edited.fitted_volume, None);
+    assert_eq!(
+        ws.segmentation_volume_ml("T1", baseline()),
+        edited.counted_volume_ml()
+    );
+    // and a fit of the mask before the edit is refused
+    ws.apply(Command::ReportFittedVolume(Box::new(fit)));
+    assert!(
+        ws.messages
+            .last()
+            .unwrap()
+            .contains("has changed since the fit")
+    );
+    assert_eq!(
+        ws.segmentation_volume_ml("T1", baseline()),
+        edited.counted_volume_ml()
+    );
+}
+
+#[test]
 fn volumetric_response_uses_the_derived_thresholds() {
     use nadir::interchange::lesion_table::parse_lesion_table;
     use nadir::recist::{AssessOptions, assess_patient};

@@ -2,9 +2,10 @@
 //! egui_kittest on `sample_scans`: G selects it, a click on the baseline T2
 //! (liver) grows its mask for the selected lesion, the lesion panel shows
 //! the volume, "Fit ellipsoid" fits it on a background thread and shows the
-//! result, "Propose diameters" attaches a bidirectional measurement (from
-//! the accepted fit), Ctrl+Z undoes it as one step, and an erased stroke
-//! makes the fit stale.
+//! result, "Report this volume" makes it the reported volume, "Propose
+//! diameters" attaches a bidirectional measurement (from the accepted fit),
+//! Ctrl+Z undoes it as one step, and an erased stroke makes the fit stale
+//! and the count the reported volume again.
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -152,6 +153,18 @@ fn growing_t2_on_the_baseline_ct_and_proposing_its_diameters() {
         (fitted_ml / truth_ml - 1.0).abs() < 0.05,
         "{shown} vs {truth_ml}"
     );
+    // the reader reports the fit's volume: the panel and the lesion table
+    // carry it from then on
+    h.get_by_label("Report this volume").click();
+    h.run();
+    let reported = h
+        .state()
+        .workspace
+        .segmentation_volume_ml("T2", date)
+        .unwrap();
+    assert!((reported - fitted_ml).abs() < 0.01, "{reported} vs {shown}");
+    assert!(h.query_by_label_contains("(ellipsoid fit)").is_some());
+    assert!(h.query_by_label("Report the voxel count").is_some());
     h.get_by_label("Propose diameters").click();
     h.run();
     let patient = h.state().workspace.current_patient().unwrap().clone();
@@ -198,6 +211,8 @@ fn growing_t2_on_the_baseline_ct_and_proposing_its_diameters() {
     erase_at(&mut h, at);
     assert!(count(&h) < before, "the eraser took voxels away");
     assert!(h.query_by_label_contains("ellipsoid fit ").is_none());
+    // and the reported volume is the edited mask's count again
+    assert!(h.query_by_label_contains("(ellipsoid fit)").is_none());
     h.get_by_label("Fit ellipsoid").click();
     h.step();
     h.step();

@@ -334,6 +334,11 @@ pub enum Command {
     /// Propose it from an ellipsoid fitted to that very mask (used when the
     /// fit is accepted; otherwise the mask's proposal).
     ProposeDiametersFromFit(Box<crate::segment::EllipsoidFit>),
+    /// Report the selected lesion's volume at this timepoint from an
+    /// accepted ellipsoid fit of its mask as it is now.
+    ReportFittedVolume(Box<crate::segment::EllipsoidFit>),
+    /// Report it from the mask's voxel count again.
+    ReportVoxelCount,
 }
 
 /// The undo and redo stacks: inverse edits, tagged with their patient.
@@ -862,6 +867,8 @@ impl Workspace {
             Command::DeleteSegmentation => self.delete_segmentation(),
             Command::ProposeDiameters => self.propose_diameters(None),
             Command::ProposeDiametersFromFit(fit) => self.propose_diameters(Some(&fit)),
+            Command::ReportFittedVolume(fit) => self.report_fitted_volume(Some(&fit)),
+            Command::ReportVoxelCount => self.report_fitted_volume(None),
         }
     }
 

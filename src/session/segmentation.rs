@@ -14,7 +14,9 @@ use crate::segment::{
     propose_bidirectional, propose_from_ellipsoid,
 };
 use crate::tools::Tool;
-use crate::tracking::{Edit, Finding, Segmentation, StoredMeasurement};
+use crate::tracking::{
+    Edit, Finding, FittedVolume, Segmentation, StoredMeasurement, mask_fingerprint,
+};
 use crate::volume::plane::Plane;
 
 /// A segmentation gesture in progress.
@@ -175,6 +177,7 @@ impl Workspace {
                                 series_uid: uid,
                                 mask,
                                 voxel_size,
+                                fitted_volume: None,
                             },
                             slice,
                         });
@@ -290,6 +293,7 @@ impl Workspace {
                     series_uid: entry.uid().to_string(),
                     mask: grown.mask,
                     voxel_size: VoxelSize::of(volume).ok(),
+                    fitted_volume: None,
                 };
                 if grown.hit_limit {
                     self.messages.push(
@@ -368,10 +372,61 @@ impl Workspace {
             .as_ref()
             .map_or([1.0, 1.0], |v| v.pixel_spacing_mm);
         let filled = interpolate_gaps(&mut segmentation.mask, spacing);
+        // a volume fitted to the mask before does not describe the new one
+        segmentation.fitted_volume = None;
         if filled == 0 {
             self.messages
                 .push("Nothing to interpolate: paint two slices with a gap between them.".into());
             return;
+        }
+        self.store_segmentation(segmentation);
+    }
+
+    /// Reports the selected lesion's volume at this timepoint from `fit`
+    /// (an accepted ellipsoid fit of its mask as it is now), or with
+    /// `None` from the voxel count again; one undo step, in the audit trail.
+    pub(super) fn report_fitted_volume(&mut self, fit: Option<&EllipsoidFit>) {
+        let Some(mut segmentation) = self.selected_segmentation() else {
+            return;
+        };
+        let what = format!("{} at {}", segmentation.lesion_id, segmentation.date);
+        let ml = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |v| format!("{v:.2} mL"));
+        match fit {
+            Some(fit) => {
+                if !fit.accepted {
+                    self.messages.push(format!(
+                        "{what}: the ellipsoid fit is not accepted ({}); the volume stays the voxel count.",
+                        fit.rejection.as_deref().unwrap_or("no reason given")
+                    ));
+                    return;
+                }
+                // a fit of another mask (the count it saw differs)
+                let counted = segmentation.counted_volume_ml();
+                if counted.is_none_or(|c| (c - fit.voxel_count_ml).abs() > 1e-9) {
+                    self.messages.push(format!(
+                        "{what}: the mask has changed since the fit; fit it again."
+                    ));
+                    return;
+                }
+                segmentation.fitted_volume = Some(FittedVolume {
+                    volume_ml: fit.volume_ml,
+                    sd_ml: fit.volume_sd_ml,
+                    mask_fingerprint: mask_fingerprint(&segmentation.mask),
+                });
+                self.messages.push(format!(
+                    "{what}: volume {} ± {:.2} mL from the ellipsoid fit (voxel count {}).",
+                    ml(Some(fit.volume_ml)),
+                    fit.volume_sd_ml,
+                    ml(counted)
+                ));
+            }
+            None => {
+                segmentation.fitted_volume = None;
+                self.messages.push(format!(
+                    "{what}: volume {} from the voxel count.",
+                    ml(segmentation.counted_volume_ml())
+                ));
+            }
         }
         self.store_segmentation(segmentation);
     }

@@ -22,8 +22,8 @@ use crate::recist::{Category, Date, LesionStatus};
 use crate::segment::{Mask, VoxelSize};
 use crate::tracking::describe::ChangeNote;
 use crate::tracking::{
-    Edit, ExtraValues, Finding, Lesion, MeasurementId, Patient, Segmentation, SignalRoi,
-    SignalRole, SignalSource, StoredMeasurement, Timepoint,
+    Edit, ExtraValues, Finding, FittedVolume, Lesion, MeasurementId, Patient, Segmentation,
+    SignalRoi, SignalRole, SignalSource, StoredMeasurement, Timepoint,
 };
 use crate::volume::plane::Plane;
 
@@ -810,8 +810,9 @@ fn write_patient(tx: &Transaction<'_>, stored: &StoredPatient) -> rusqlite::Resu
     }
     let mut stmt = tx.prepare_cached(
         "INSERT INTO segmentations (patient_key, lesion_id, date, position, series_instance_uid,
-         mask, pixel_spacing_row_mm, pixel_spacing_column_mm, slice_extent_mm_json)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         mask, pixel_spacing_row_mm, pixel_spacing_column_mm, slice_extent_mm_json,
+         fitted_volume_ml, fitted_volume_sd_ml, fitted_mask_fingerprint)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
     for (i, g) in p.segmentations.iter().enumerate() {
         let (row_mm, column_mm, extents) = match &g.voxel_size {
@@ -834,7 +835,13 @@ fn write_patient(tx: &Transaction<'_>, stored: &StoredPatient) -> rusqlite::Resu
             g.mask.to_bytes(),
             row_mm,
             column_mm,
-            extents
+            extents,
+            g.fitted_volume.as_ref().map(|f| f.volume_ml),
+            g.fitted_volume.as_ref().map(|f| f.sd_ml),
+            // the fingerprint's bits as SQLite's signed integer
+            g.fitted_volume
+                .as_ref()
+                .map(|f| i64::from_ne_bytes(f.mask_fingerprint.to_ne_bytes()))
         ])?;
     }
     let mut stmt = tx.prepare_cached(
@@ -1151,24 +1158,42 @@ fn read_segmentation_edits(
     key: &str,
     edits: &mut Vec<Edit>,
 ) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare(
+    // a version-2 file read without migrating (salvage) has no fitted
+    // volume columns
+    let fitted_columns = if conn
+        .prepare("SELECT fitted_volume_ml FROM segmentations LIMIT 0")
+        .is_ok()
+    {
+        "fitted_volume_ml, fitted_volume_sd_ml, fitted_mask_fingerprint"
+    } else {
+        "NULL, NULL, NULL"
+    };
+    let mut stmt = conn.prepare(&format!(
         "SELECT lesion_id, date, series_instance_uid, mask, pixel_spacing_row_mm,
-         pixel_spacing_column_mm, slice_extent_mm_json FROM segmentations
-         WHERE patient_key = ?1 ORDER BY position",
-    )?;
+         pixel_spacing_column_mm, slice_extent_mm_json, {fitted_columns} FROM segmentations
+         WHERE patient_key = ?1 ORDER BY position"
+    ))?;
     let rows = stmt.query_map([key], |r| {
+        let fitted = (
+            r.get::<_, Option<f64>>(7)?,
+            r.get::<_, Option<f64>>(8)?,
+            r.get::<_, Option<i64>>(9)?,
+        );
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, String>(2)?,
             r.get::<_, Vec<u8>>(3)?,
-            r.get::<_, Option<f64>>(4)?,
-            r.get::<_, Option<f64>>(5)?,
-            r.get::<_, Option<String>>(6)?,
+            (
+                r.get::<_, Option<f64>>(4)?,
+                r.get::<_, Option<f64>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ),
+            fitted,
         ))
     })?;
     for row in rows {
-        let (lesion_id, date, series_uid, mask, row_mm, column_mm, extents) = row?;
+        let (lesion_id, date, series_uid, mask, (row_mm, column_mm, extents), fitted) = row?;
         let mask = Mask::from_bytes(&mask)
             .map_err(|e| bad(format!("segmentation of {lesion_id} at {date}: {e}")))?;
         let voxel_size = match (row_mm, column_mm, extents) {
@@ -1179,12 +1204,22 @@ fn read_segmentation_edits(
             }),
             _ => None,
         };
+        let fitted_volume = match fitted {
+            // (an SD that could not be computed, NaN, is stored as NULL)
+            (Some(volume_ml), sd_ml, Some(bits)) => Some(FittedVolume {
+                volume_ml,
+                sd_ml: sd_ml.unwrap_or(f64::NAN),
+                mask_fingerprint: u64::from_ne_bytes(bits.to_ne_bytes()),
+            }),
+            _ => None,
+        };
         edits.push(Edit::PutSegmentation(Segmentation {
             lesion_id,
             date: date_of(&date)?,
             series_uid,
             mask,
             voxel_size,
+            fitted_volume,
         }));
     }
     Ok(())

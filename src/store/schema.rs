@@ -8,7 +8,7 @@
 pub const APPLICATION_ID: i64 = 0x4E41_4452;
 
 /// Migration `i` (0-based) brings a file from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub fn current_version() -> i64 {
@@ -170,4 +170,13 @@ CREATE TABLE signal_rois (
     PRIMARY KEY (patient_key, date, role, lesion_id),
     FOREIGN KEY (patient_key, date) REFERENCES timepoints(patient_key, date) ON DELETE CASCADE
 );
+"#;
+
+/// Version 3: a volume the reader adopted from an ellipsoid fitted to the
+/// mask (`tracking::FittedVolume`), with the fingerprint of the mask it was
+/// fitted to (stored as the signed 64-bit integer of the same bits).
+const V3: &str = r#"
+ALTER TABLE segmentations ADD COLUMN fitted_volume_ml REAL;
+ALTER TABLE segmentations ADD COLUMN fitted_volume_sd_ml REAL;
+ALTER TABLE segmentations ADD COLUMN fitted_mask_fingerprint INTEGER;
 "#;

@@ -142,17 +142,25 @@ fn rich_patient() -> Patient {
     // version 2: a segmentation of T1 and T2 signal ROIs (muscle reference
     // from the ellipse #3, lesion from the segmentation)
     let base = date("2024-01-08");
+    let mask = crate::segment::Mask::from_fn([10, 32, 32], [2, 4, 4], [3, 10, 12], |[s, r, c]| {
+        (s + r + c) % 3 != 0
+    });
+    // version 3: a volume adopted from an ellipsoid fit of that mask
+    let fitted_volume = Some(crate::tracking::FittedVolume {
+        volume_ml: 0.1234,
+        sd_ml: 0.0056,
+        mask_fingerprint: crate::tracking::mask_fingerprint(&mask),
+    });
     edits.push(Edit::PutSegmentation(crate::tracking::Segmentation {
         lesion_id: "T1".into(),
         date: base,
         series_uid: "1.2.3".into(),
-        mask: crate::segment::Mask::from_fn([10, 32, 32], [2, 4, 4], [3, 10, 12], |[s, r, c]| {
-            (s + r + c) % 3 != 0
-        }),
+        mask,
         voxel_size: Some(crate::segment::VoxelSize {
             pixel_spacing_mm: [0.7, 0.8],
             slice_extent_mm: vec![2.5; 10],
         }),
+        fitted_volume,
     }));
     for (role, source) in [
         (
@@ -662,6 +670,50 @@ fn segmentations_and_signal_rois_round_trip_and_cascade() {
     let loaded = project.load().0.patients[0].patient.clone();
     same_patient(&loaded, &p);
     assert_eq!(loaded.signals.len(), 1);
+}
+
+#[test]
+fn a_version_2_segmentation_is_read_as_it_is_and_migrated_without_a_fitted_volume() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.nadir");
+    let mask = crate::segment::Mask::from_fn([4, 8, 8], [1, 2, 2], [2, 3, 3], |_| true);
+    {
+        // what version 2 wrote: migrations 1 and 2, a segmentation row
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "application_id", schema::APPLICATION_ID)
+            .unwrap();
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[1]).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO patients VALUES ('P1', 'Subject 1', 1, 0);
+             INSERT INTO timepoints VALUES ('P1', '2024-01-08', NULL);
+             INSERT INTO lesions VALUES ('P1', 'T1', 0, 'target', 'liver', 0);",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO segmentations VALUES ('P1', 'T1', '2024-01-08', 0, '1.2.3', ?1,
+             0.5, 0.5, '[5.0, 5.0, 5.0, 5.0]')",
+            [mask.to_bytes()],
+        )
+        .unwrap();
+    }
+    let check = |p: &Patient| {
+        let g = p.segmentation("T1", date("2024-01-08")).unwrap();
+        assert_eq!(g.mask, mask);
+        assert_eq!(g.fitted_volume, None);
+        assert_eq!(g.volume_ml(), g.counted_volume_ml());
+    };
+    let before = std::fs::read(&path).unwrap();
+    let read = Project::open_read_only(&path).unwrap();
+    assert!(read.problems.is_empty(), "{:?}", read.problems);
+    check(&read.contents.patients[0].patient);
+    drop(read);
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let opened = Project::open(&path).unwrap();
+    assert!(opened.problems.is_empty(), "{:?}", opened.problems);
+    assert_eq!(opened.project.version().unwrap(), current_version());
+    check(&opened.contents.patients[0].patient);
 }
 
 #[test]

@@ -315,10 +315,15 @@ fn describe_into(state: &mut Patient, edit: &Edit, notes: &mut Vec<ChangeNote>) 
                 lesion_id: Some(g.lesion_id.clone()),
                 date: Some(g.date),
                 text: format!(
-                    "segmentation volume {} → {} ml ({} voxels)",
+                    "segmentation volume {} → {} ml ({} voxels{})",
                     ml(before),
                     ml(after),
-                    g.mask.count()
+                    g.mask.count(),
+                    if g.adopted_fit().is_some() {
+                        ", ellipsoid fit"
+                    } else {
+                        ""
+                    }
                 ),
             });
         }

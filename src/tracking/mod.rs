@@ -185,12 +185,56 @@ pub struct Segmentation {
     pub mask: Mask,
     /// The voxel size of that series; `None` when its spacing is unknown.
     pub voxel_size: Option<VoxelSize>,
+    /// A volume the reader adopted from an ellipsoid fitted to this mask
+    /// (`segment::fit_ellipsoid`, accepted), in place of the voxel count.
+    pub fitted_volume: Option<FittedVolume>,
+}
+
+/// A lesion volume from a model fitted to the mask, which the reader chose
+/// to report instead of the mask's voxel count. It belongs to one mask: any
+/// edit of the mask leaves it unused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FittedVolume {
+    /// The volume, mL.
+    pub volume_ml: f64,
+    /// Its SD from the image noise, mL.
+    pub sd_ml: f64,
+    /// [`mask_fingerprint`] of the mask it was fitted to.
+    pub mask_fingerprint: u64,
+}
+
+/// A fingerprint of a mask's content (FNV-1a over its byte form): the same
+/// on every machine and build, so a stored [`FittedVolume`] can tell whether
+/// it still belongs to the mask beside it.
+pub fn mask_fingerprint(mask: &Mask) -> u64 {
+    mask.to_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |hash, &byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
 }
 
 impl Segmentation {
-    /// The volume in mL; `None` when the spacing is unknown.
+    /// The reported volume in mL: the adopted fitted volume, else the
+    /// voxel count; `None` when the spacing is unknown.
     pub fn volume_ml(&self) -> Option<f64> {
+        match self.adopted_fit() {
+            Some(fit) => Some(fit.volume_ml),
+            None => self.counted_volume_ml(),
+        }
+    }
+
+    /// The mask's voxel count in mL; `None` when the spacing is unknown.
+    pub fn counted_volume_ml(&self) -> Option<f64> {
         self.voxel_size.as_ref()?.volume_ml(&self.mask)
+    }
+
+    /// The fitted volume the reader adopted, if it belongs to this very
+    /// mask (one stored beside an edited mask is not used).
+    pub fn adopted_fit(&self) -> Option<&FittedVolume> {
+        self.fitted_volume
+            .as_ref()
+            .filter(|fit| fit.mask_fingerprint == mask_fingerprint(&self.mask))
     }
 }
 
@@ -1064,6 +1108,38 @@ mod tests {
         assert_eq!(r, Err(TrackingError::NoDiameter));
     }
 
+    #[test]
+    fn a_fitted_volume_is_reported_only_beside_the_mask_it_was_fitted_to() {
+        let mut g = segmentation("T1", "2024-01-08", 4);
+        let counted = g.counted_volume_ml().unwrap();
+        assert_eq!(g.volume_ml(), Some(counted));
+        g.fitted_volume = Some(FittedVolume {
+            volume_ml: 0.5,
+            sd_ml: 0.01,
+            mask_fingerprint: mask_fingerprint(&g.mask),
+        });
+        assert_eq!(g.volume_ml(), Some(0.5));
+        assert_eq!(g.counted_volume_ml(), Some(counted));
+        // the mask edited behind its back: the count again
+        g.mask.paint_slice(2, 0..1, 0..1, true, |_, _| true);
+        assert!(g.adopted_fit().is_none());
+        assert_eq!(g.volume_ml(), g.counted_volume_ml());
+    }
+
+    #[test]
+    fn the_mask_fingerprint_is_the_same_in_every_build() {
+        // stored in project files: a change would orphan every reported
+        // fitted volume
+        let g = segmentation("T1", "2024-01-08", 4);
+        assert_eq!(mask_fingerprint(&g.mask), FINGERPRINT_OF_FOUR_VOXELS);
+        assert_ne!(
+            mask_fingerprint(&segmentation("T1", "2024-01-08", 5).mask),
+            FINGERPRINT_OF_FOUR_VOXELS
+        );
+    }
+
+    const FINGERPRINT_OF_FOUR_VOXELS: u64 = 11_405_547_457_623_708_876;
+
     fn segmentation(lesion_id: &str, d: &str, voxels: usize) -> Segmentation {
         let mut mask = Mask::empty([4, 10, 10]);
         mask.paint_slice(1, 0..voxels, 0..1, true, |_, _| true);
@@ -1076,6 +1152,7 @@ mod tests {
                 pixel_spacing_mm: [1.0, 1.0],
                 slice_extent_mm: vec![5.0; 4],
             }),
+            fitted_volume: None,
         }
     }
 

@@ -118,11 +118,27 @@ pub fn segmentation_panel_ui(
                 );
             }
             Some(s) => {
-                let volume = match s.volume_ml() {
-                    Some(v) => format!("{v:.2} mL"),
-                    None => "volume unknown (no spacing)".into(),
+                let volume = match (s.adopted_fit(), s.counted_volume_ml()) {
+                    (Some(fit), _) => format!("{:.2} ± {:.2} mL (ellipsoid fit)", fit.volume_ml, fit.sd_ml),
+                    (None, Some(v)) => format!("{v:.2} mL"),
+                    (None, None) => "volume unknown (no spacing)".into(),
                 };
-                ui.label(RichText::new(volume).strong());
+                ui.label(RichText::new(volume).strong()).on_hover_text(
+                    "The reported volume (the lesion table's volume_ml): the mask's voxel count, \
+                     or the ellipsoid fit's when the reader chose to report it",
+                );
+                if s.adopted_fit().is_some() {
+                    if let Some(count) = s.counted_volume_ml() {
+                        ui.label(RichText::new(format!("voxel count {count:.2} mL")).small().weak());
+                    }
+                    if ui
+                        .small_button("Report the voxel count")
+                        .on_hover_text("Report the mask's voxel count as this lesion's volume again")
+                        .clicked()
+                    {
+                        commands.push(Command::ReportVoxelCount);
+                    }
+                }
                 let entry = workspace.series.iter().find(|e| e.uid() == s.series_uid);
                 if let Some(stats) = entry.and_then(|e| mask_stats(e.volume(), &s.mask).ok()) {
                     ui.label(format!(
@@ -147,7 +163,7 @@ pub fn segmentation_panel_ui(
                     );
                 }
                 if let Some(entry) = entry {
-                    ellipsoid_fit_ui(ui, entry, s, &key);
+                    ellipsoid_fit_ui(ui, entry, s, &key, commands);
                 }
             }
         }
@@ -322,15 +338,16 @@ fn ellipsoid_fit_ui(
     entry: &crate::session::SeriesEntry,
     segmentation: &crate::tracking::Segmentation,
     key: &MaskKey,
+    commands: &mut Vec<Command>,
 ) {
     const NAME: &str = FIT_NAME;
-    const HELP: &str = "Experimental, not exported: an ellipsoid of uniform level, seen through the \
+    const HELP: &str = "An ellipsoid of uniform level, seen through the \
         scanner's voxels and point spread, fitted to the image around the mask \
         (src/segment/fit.rs). ± is the SD from the image noise alone. Accepted when the edge \
         residuals look like noise. On the sample phantom it is within 5 % for 13 of 15 CT and 12 \
         of 12 MR lesions (voxel count: 5 and 3); the two misses are a 12–15 mm liver lesion at five \
-        noise SDs of contrast, where the stated ± is 12 %. The volume above (voxel count) is what \
-        the lesion table exports.";
+        noise SDs of contrast, where the stated ± is 12 %. The lesion table exports the voxel count \
+        unless you report the fit's volume (Report this volume).";
     cancel_stale_fit(ui, NAME, segmentation, key);
     let slot = remembered::<FitSlot>(ui, NAME, segmentation, key);
     let result = slot.as_ref().map(|slot| slot.result());
@@ -371,6 +388,20 @@ fn ellipsoid_fit_ui(
                 .weak(),
             )
             .on_hover_text(HELP);
+            if fit.accepted
+                && segmentation.adopted_fit().is_none()
+                && ui
+                    .small_button("Report this volume")
+                    .on_hover_text(
+                        "Report the fit's volume as this lesion's volume at this visit (the \
+                         lesion table's volume_ml and the volumetric response) instead of the \
+                         voxel count; one undo step, in the audit trail. Any edit of the mask \
+                         goes back to the count.",
+                    )
+                    .clicked()
+            {
+                commands.push(Command::ReportFittedVolume(Box::new(fit.clone())));
+            }
         }
         Some(Some(Err(error))) => {
             ui.label(
