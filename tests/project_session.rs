@@ -349,15 +349,31 @@ fn segmentations_are_autosaved_audited_and_refused_on_a_locked_timepoint() {
     });
     ws.edit(Edit::PutSegmentation(segmentation("2024-03-04")));
     assert!(ws.messages.last().unwrap().contains("signed off"));
+    // the reader reports a fitted volume for the baseline mask
+    let mut fitted = segmentation("2024-01-08");
+    fitted.fitted_volume = Some(nadir::tracking::FittedVolume {
+        volume_ml: 0.12,
+        sd_ml: 0.004,
+        mask_fingerprint: nadir::tracking::mask_fingerprint(&fitted.mask),
+    });
+    ws.edit(Edit::PutSegmentation(fitted.clone()));
     flush(&mut ws);
     let opened = Project::open(&path).unwrap();
     let p = &opened.contents.patients[0].patient;
-    assert_eq!(p.segmentations, vec![segmentation("2024-01-08")]);
+    assert_eq!(p.segmentations, vec![fitted]);
+    assert_eq!(p.segmentations[0].volume_ml(), Some(0.12));
     let audit = opened.project.audit(Some("P-TEST"), Some("T1")).unwrap();
-    let last = audit.iter().rfind(|a| a.action == "edit").unwrap();
+    let edits: Vec<&str> = audit
+        .iter()
+        .filter(|a| a.action == "edit")
+        .map(|a| a.description.as_str())
+        .collect();
     // 72 voxels of 0.5 × 0.5 × 5 mm = 0.09 ml
     assert_eq!(
-        last.description,
-        "segmentation volume – → 0.09 ml (72 voxels)"
+        edits[edits.len() - 2..],
+        [
+            "segmentation volume – → 0.09 ml (72 voxels)",
+            "segmentation volume 0.09 → 0.12 ml (72 voxels, ellipsoid fit)"
+        ]
     );
 }

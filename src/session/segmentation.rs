@@ -414,8 +414,8 @@ impl Workspace {
                     mask_fingerprint: mask_fingerprint(&segmentation.mask),
                 });
                 self.messages.push(format!(
-                    "{what}: volume {} ± {:.2} mL from the ellipsoid fit (voxel count {}).",
-                    ml(Some(fit.volume_ml)),
+                    "{what}: volume {:.2} ± {:.2} mL from the ellipsoid fit (voxel count {}).",
+                    fit.volume_ml,
                     fit.volume_sd_ml,
                     ml(counted)
                 ));
