@@ -218,18 +218,32 @@ fn proposed_diameters_measure_the_mask_and_attach_to_the_lesion() {
     assert!(ws.segmentation_of("T1", baseline()).is_some());
 }
 
-#[test]
-fn an_accepted_fit_proposes_the_diameters_and_a_rejected_one_leaves_it_to_the_mask() {
-    use nadir::segment::{fit_ellipsoid, propose_bidirectional, propose_from_ellipsoid};
+/// A workspace with T1 grown from a click on the disc, its mask, and the
+/// ellipsoid fit of that mask.
+fn grown_and_fitted() -> (
+    Workspace,
+    nadir::tracking::Segmentation,
+    nadir::segment::EllipsoidFit,
+) {
     let mut ws = workspace();
     add_lesion(&mut ws, "T1");
     ws.apply(Command::SelectTool(Tool::Segment));
     gesture(&mut ws, &[(32.0, 32.0)]);
     let seg = ws.segmentation_of("T1", baseline()).unwrap().clone();
-    let entry = &ws.series[0];
-    let mut fit =
-        fit_ellipsoid(entry.volume(), &seg.mask, seg.voxel_size.as_ref().unwrap()).unwrap();
-    let geometry = entry.geometry.geometry.clone();
+    let fit = nadir::segment::fit_ellipsoid(
+        ws.series[0].volume(),
+        &seg.mask,
+        seg.voxel_size.as_ref().unwrap(),
+    )
+    .unwrap();
+    (ws, seg, fit)
+}
+
+#[test]
+fn an_accepted_fit_proposes_the_diameters_and_a_rejected_one_leaves_it_to_the_mask() {
+    use nadir::segment::{propose_bidirectional, propose_from_ellipsoid};
+    let (mut ws, seg, mut fit) = grown_and_fitted();
+    let geometry = ws.series[0].geometry.geometry.clone();
     let long_of = |ws: &Workspace| {
         let patient = ws.current_patient().unwrap();
         let Some(Finding::Measured(id)) = patient.finding("T1", baseline()) else {
@@ -265,21 +279,10 @@ fn an_accepted_fit_proposes_the_diameters_and_a_rejected_one_leaves_it_to_the_ma
 
 #[test]
 fn the_reader_reports_an_accepted_fits_volume_until_the_mask_changes() {
-    use nadir::segment::fit_ellipsoid;
-    let mut ws = workspace();
-    add_lesion(&mut ws, "T1");
-    ws.apply(Command::SelectTool(Tool::Segment));
-    gesture(&mut ws, &[(32.0, 32.0)]);
+    let (mut ws, seg, mut fit) = grown_and_fitted();
     // (a finding, so the lesion table has T1's row)
     ws.apply(Command::ProposeDiameters);
-    let seg = ws.segmentation_of("T1", baseline()).unwrap().clone();
     let counted = seg.counted_volume_ml().unwrap();
-    let mut fit = fit_ellipsoid(
-        ws.series[0].volume(),
-        &seg.mask,
-        seg.voxel_size.as_ref().unwrap(),
-    )
-    .unwrap();
     // an unaccepted fit is refused
     fit.accepted = false;
     fit.rejection = Some("the edge does not follow an ellipsoid".into());
