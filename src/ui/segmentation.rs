@@ -107,6 +107,8 @@ pub fn segmentation_panel_ui(
 ) {
     ui.separator();
     let segmentation = patient.segmentation(&lesion.id, date);
+    // the mask hashed once per frame for every figure kept under it
+    let key = segmentation.map(mask_key);
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new("3-D mask").strong());
         match segmentation {
@@ -118,7 +120,8 @@ pub fn segmentation_panel_ui(
                 );
             }
             Some(s) => {
-                let volume = match (s.adopted_fit(), s.counted_volume_ml()) {
+                let adopted = s.adopted_fit();
+                let volume = match (adopted, s.counted_volume_ml()) {
                     (Some(fit), _) => format!("{:.2} ± {:.2} mL (ellipsoid fit)", fit.volume_ml, fit.sd_ml),
                     (None, Some(v)) => format!("{v:.2} mL"),
                     (None, None) => "volume unknown (no spacing)".into(),
@@ -127,7 +130,7 @@ pub fn segmentation_panel_ui(
                     "The reported volume (the lesion table's volume_ml): the mask's voxel count, \
                      or the ellipsoid fit's when the reader chose to report it",
                 );
-                if s.adopted_fit().is_some() {
+                if adopted.is_some() {
                     if let Some(count) = s.counted_volume_ml() {
                         ui.label(RichText::new(format!("voxel count {count:.2} mL")).small().weak());
                     }
@@ -146,9 +149,8 @@ pub fn segmentation_panel_ui(
                         stats.voxels, stats.mean, stats.sd, stats.min, stats.max
                     ));
                 }
-                // hashed once per frame for both figures below
-                let key = mask_key(s);
-                if let Some(estimate) = entry.and_then(|e| partial_volume_cached(ui, e, s, &key)) {
+                let Some(key) = &key else { return };
+                if let Some(estimate) = entry.and_then(|e| partial_volume_cached(ui, e, s, key)) {
                     ui.label(
                         RichText::new(format!("partial-volume estimate {estimate:.2} mL"))
                             .small()
@@ -163,7 +165,7 @@ pub fn segmentation_panel_ui(
                     );
                 }
                 if let Some(entry) = entry {
-                    ellipsoid_fit_ui(ui, entry, s, &key, commands);
+                    ellipsoid_fit_ui(ui, entry, s, key, commands);
                 }
             }
         }
@@ -184,8 +186,8 @@ pub fn segmentation_panel_ui(
         }
         let has = segmentation.is_some();
         // an accepted ellipsoid fit of this very mask, if one has landed
-        let fit = segmentation.and_then(|s| {
-            let slot = remembered::<FitSlot>(ui, FIT_NAME, s, &mask_key(s))?;
+        let fit = segmentation.zip(key.as_ref()).and_then(|(s, key)| {
+            let slot = remembered::<FitSlot>(ui, FIT_NAME, s, key)?;
             match slot.result()? {
                 Ok(fit) if fit.accepted => Some(fit.clone()),
                 _ => None,
