@@ -229,12 +229,25 @@ impl Segmentation {
         self.voxel_size.as_ref()?.volume_ml(&self.mask)
     }
 
-    /// The fitted volume the reader adopted, if it belongs to this very
-    /// mask (one stored beside an edited mask is not used).
+    /// The fitted volume the reader adopted. A patient never holds one
+    /// beside another mask than it was fitted to: [`Patient::apply`] drops
+    /// it ([`Segmentation::without_stale_fit`]), so reading it costs nothing
+    /// (the lesion panel reads it every frame).
     pub fn adopted_fit(&self) -> Option<&FittedVolume> {
-        self.fitted_volume
+        self.fitted_volume.as_ref()
+    }
+
+    /// This segmentation without a fitted volume that was fitted to another
+    /// mask (its fingerprint differs): the voxel count is reported then.
+    pub fn without_stale_fit(mut self) -> Segmentation {
+        if self
+            .fitted_volume
             .as_ref()
-            .filter(|fit| fit.mask_fingerprint == mask_fingerprint(&self.mask))
+            .is_some_and(|fit| fit.mask_fingerprint != mask_fingerprint(&self.mask))
+        {
+            self.fitted_volume = None;
+        }
+        self
     }
 }
 
@@ -656,6 +669,8 @@ impl Patient {
                 })
             }
             Edit::PutSegmentation(segmentation) => {
+                // checked once here, as the mask is stored, not on every read
+                let segmentation = segmentation.without_stale_fit();
                 if self.lesion(&segmentation.lesion_id).is_none() {
                     return Err(TrackingError::NoLesion(segmentation.lesion_id));
                 }
@@ -1120,10 +1135,17 @@ mod tests {
         });
         assert_eq!(g.volume_ml(), Some(0.5));
         assert_eq!(g.counted_volume_ml(), Some(counted));
-        // the mask edited behind its back: the count again
+        let mut p = patient();
+        p.apply(target("T1")).unwrap();
+        p.apply(Edit::PutSegmentation(g.clone())).unwrap();
+        let stored = p.segmentation("T1", date("2024-01-08")).unwrap();
+        assert_eq!(stored.volume_ml(), Some(0.5));
+        // stored beside an edited mask: the count again
         g.mask.paint_slice(2, 0..1, 0..1, true, |_, _| true);
-        assert!(g.adopted_fit().is_none());
-        assert_eq!(g.volume_ml(), g.counted_volume_ml());
+        p.apply(Edit::PutSegmentation(g.clone())).unwrap();
+        let stored = p.segmentation("T1", date("2024-01-08")).unwrap();
+        assert!(stored.adopted_fit().is_none());
+        assert_eq!(stored.volume_ml(), g.counted_volume_ml());
     }
 
     #[test]
