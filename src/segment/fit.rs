@@ -528,14 +528,7 @@ pub fn fit_ellipsoid_cancellable(
     size: &VoxelSize,
     cancel: &AtomicBool,
 ) -> Result<EllipsoidFit, SegmentError> {
-    let grid = [volume.slices(), volume.rows(), volume.columns()];
-    if mask.grid() != grid {
-        return Err(SegmentError::GridMismatch);
-    }
-    if mask.is_empty() {
-        return Err(SegmentError::EmptyMask);
-    }
-    let voxel_count_ml = size.volume_ml(mask).ok_or(SegmentError::NoSliceSpacing)?;
+    let voxel_count_ml = super::measurable_count_ml(volume, mask, size)?;
     let mut work = prepare(volume, mask, size)?;
     let (p0, axes) = initial_guess(&work, mask, volume)?;
     // first nearly least squares (every edge voxel pulls, however far off
@@ -1422,7 +1415,7 @@ fn slice_index(work: &Work, z: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{noisy_phantom, occupancy, phantom_at, volume, voxel_mm};
+    use super::super::test_support::{noisy_phantom, phantom_at, phantom_in, volume, voxel_mm};
     use super::*;
 
     #[test]
@@ -1535,23 +1528,15 @@ mod tests {
         // that pixel reads muscle. Reading the background beside the edge
         // only, the fit took the muscle pixel for lesion mixed with fat:
         // +24 %.
-        let spacing = [5.0, 1.5, 1.5];
-        let dims = [12, 40, 40];
         let (centre, semi) = ([27.3, 29.6, 30.2], [12.0, 9.0, 12.0]);
         let muscle = |y: f64, x: f64| {
             ((y - centre[1]) / (semi[1] + 1.5)).powi(2)
                 + ((x - centre[2]) / (semi[2] + 1.5)).powi(2)
                 <= 1.0
         };
-        let v = volume(dims, spacing, |p| {
-            let f = occupancy([p[2], p[1], p[0]], spacing, centre, semi);
-            let tissue = if muscle(p[1], p[0]) { 55.0 } else { -100.0 };
-            tissue * (1.0 - f) + 95.0 * f
+        let (v, mask, truth) = phantom_in(centre, semi, 95.0, |p| {
+            if muscle(p[1], p[0]) { 55.0 } else { -100.0 }
         });
-        let mask = Mask::from_fn(dims, [0; 3], dims, |[s, r, c]| {
-            occupancy(voxel_mm([s, r, c], spacing), spacing, centre, semi) >= 0.5
-        });
-        let truth = 4.0 / 3.0 * std::f64::consts::PI * semi[0] * semi[1] * semi[2] / 1000.0;
         let size = VoxelSize::of(&v).unwrap();
         let fit = fit_ellipsoid(&v, &mask, &size).unwrap();
         let error = (fit.volume_ml / truth - 1.0).abs();
@@ -1563,30 +1548,24 @@ mod tests {
     fn a_vessel_touching_the_lesion_is_left_out() {
         // a lung lesion with a vessel at its level running past it in-plane,
         // two pixels wide, touching its edge on the middle slices
-        let spacing = [5.0, 1.5, 1.5];
-        let dims = [12, 40, 40];
         let (centre, semi) = ([27.3, 29.6, 30.2], [9.0, 8.0, 10.0]);
         let vessel = |p: [f64; 3]| (p[1] - (29.6 + 8.0 + 1.5)).abs() < 1.5 && p[2] > 15.0;
-        let v = volume(dims, spacing, |p| {
-            let f = occupancy([p[2], p[1], p[0]], spacing, centre, semi);
-            let tissue = if vessel([p[0], p[1], p[2]]) {
-                35.0
-            } else {
-                -860.0
-            };
-            tissue * (1.0 - f) + 35.0 * f
-        });
+        let (v, lesion, truth) =
+            phantom_in(
+                centre,
+                semi,
+                35.0,
+                |p| {
+                    if vessel(p) { 35.0 } else { -860.0 }
+                },
+            );
+        // the mask holds the vessel where it touches the middle slices
+        let dims = lesion.grid();
         let mask = Mask::from_fn(dims, [0; 3], dims, |[s, r, c]| {
-            let p = voxel_mm([s, r, c], spacing);
-            occupancy(p, spacing, centre, semi) >= 0.5
-                || vessel([
-                    c as f64 * spacing[2],
-                    r as f64 * spacing[1],
-                    s as f64 * spacing[0],
-                ]) && (s as f64 * spacing[0] - centre[0]).abs() < 5.0
-                    && (c as f64 * spacing[2] - centre[2]).abs() < 6.0
+            let [z, y, x] = voxel_mm([s, r, c], [5.0, 1.5, 1.5]);
+            lesion.contains([s, r, c])
+                || vessel([x, y, z]) && (z - centre[0]).abs() < 5.0 && (x - centre[2]).abs() < 6.0
         });
-        let truth = 4.0 / 3.0 * std::f64::consts::PI * semi[0] * semi[1] * semi[2] / 1000.0;
         let size = VoxelSize::of(&v).unwrap();
         let fit = fit_ellipsoid(&v, &mask, &size).unwrap();
         let error = (fit.volume_ml / truth - 1.0).abs();

@@ -302,6 +302,23 @@ pub(crate) fn chessboard_distance(
     d
 }
 
+/// The voxel count of `mask` in mL, once it is known the mask can be
+/// measured on `volume`: the same grid, not empty, the spacing known.
+fn measurable_count_ml(
+    volume: &Volume,
+    mask: &Mask,
+    size: &VoxelSize,
+) -> Result<f64, SegmentError> {
+    let grid = [volume.slices(), volume.rows(), volume.columns()];
+    if mask.grid() != grid {
+        return Err(SegmentError::GridMismatch);
+    }
+    if mask.is_empty() {
+        return Err(SegmentError::EmptyMask);
+    }
+    size.volume_ml(mask).ok_or(SegmentError::NoSliceSpacing)
+}
+
 #[cfg(test)]
 pub(crate) mod test_support {
     //! Synthetic volumes for the unit tests.
@@ -381,12 +398,24 @@ pub(crate) mod test_support {
         lesion: f64,
         background: impl Fn(f64) -> f64,
     ) -> (Volume, Mask, f64) {
+        phantom_in([z, 29.6, 30.2], semi, lesion, |p| background(p[0]))
+    }
+
+    /// An ellipsoid lesion (`centre`, `semi` in mm `[z, y, x]`) of `lesion`
+    /// HU rendered with partial volume on 12 × 40 × 40 voxels of 1.5 × 1.5
+    /// × 5 mm in tissue given by `tissue(patient point [x, y, z] mm)`, the
+    /// mask of the voxels at least half lesion, and the true volume, mL.
+    pub fn phantom_in(
+        centre: [f64; 3],
+        semi: [f64; 3],
+        lesion: f64,
+        tissue: impl Fn([f64; 3]) -> f64,
+    ) -> (Volume, Mask, f64) {
         let spacing = [5.0, 1.5, 1.5];
         let dims = [12, 40, 40];
-        let centre = [z, 29.6, 30.2];
         let v = volume(dims, spacing, |p| {
             let f = occupancy([p[2], p[1], p[0]], spacing, centre, semi);
-            background(p[0]) * (1.0 - f) + lesion * f
+            tissue(p) * (1.0 - f) + lesion * f
         });
         let mask = Mask::from_fn(dims, [0; 3], dims, |[s, r, c]| {
             let p = voxel_mm([s, r, c], spacing);

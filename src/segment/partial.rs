@@ -106,14 +106,8 @@ pub fn partial_volume_ml(
     mask: &Mask,
     size: &VoxelSize,
 ) -> Result<PartialVolume, SegmentError> {
-    let grid = [volume.slices(), volume.rows(), volume.columns()];
-    if mask.grid() != grid {
-        return Err(SegmentError::GridMismatch);
-    }
-    if mask.is_empty() {
-        return Err(SegmentError::EmptyMask);
-    }
-    let voxel_count_ml = size.volume_ml(mask).ok_or(SegmentError::NoSliceSpacing)?;
+    let voxel_count_ml = super::measurable_count_ml(volume, mask, size)?;
+    let grid = mask.grid();
     let data = volume.voxels.as_slice().ok_or(SegmentError::GridMismatch)?;
     let (origin, extent) = mask.bounds();
     // the working box: two slices above and below, the zone and ring in-plane
