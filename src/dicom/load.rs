@@ -285,6 +285,19 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
             instances_in_order.push(h.sop_instance_uid.clone());
         }
     }
+    // InstanceNumber per slice, only when each slice is its own numbered
+    // file and the numbers are distinct (a multi-frame object's frames are
+    // numbered in slice order instead).
+    let mut instance_numbers: Vec<i64> = kept_slices
+        .iter()
+        .filter_map(|s| plan.files.get(s.file).and_then(|h| h.instance_number))
+        .collect();
+    let mut distinct = instance_numbers.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if instance_numbers.len() != kept_slices.len() || distinct.len() != instance_numbers.len() {
+        instance_numbers.clear();
+    }
     let volume = Volume {
         voxels,
         stored_offset: format.stored_offset(),
@@ -309,6 +322,7 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
             patient: first.patient.clone(),
         },
         instances_in_order,
+        instance_numbers,
     };
     Ok(LoadedSeries {
         volume: std::sync::Arc::new(volume),

@@ -3,6 +3,7 @@
 //! the live RECIST assessment. No egui here, so all of it is testable
 //! without a window; the UI only sends [`Command`]s.
 
+pub mod attach;
 pub mod cohort;
 pub mod load;
 pub mod project;
@@ -13,6 +14,7 @@ pub mod view;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use attach::{AttachConcern, LesionChoice, lesion_choice};
 pub use cohort::{Central, Cohort, CohortJob, CohortSource, CohortState};
 pub use load::{LoadEvent, LoadJob};
 pub use project::{AuditView, ProjectSession, SaveStatus};
@@ -35,6 +37,11 @@ use crate::tracking::{
 };
 use crate::volume::plane::{MeasurementGeometry, Plane, PlaneFrame};
 use crate::volume::{Volume, Window};
+
+/// The smallest zoom relative to fit.
+pub const MIN_ZOOM: f32 = 0.1;
+/// The largest zoom relative to fit (a 512² CT then shows ~1 mm as ~60 px).
+pub const MAX_ZOOM: f32 = 40.0;
 
 /// One loaded series, its measuring geometry and its view state.
 #[derive(Debug, Clone)]
@@ -159,6 +166,36 @@ pub enum Command {
         /// Slices (positive: towards higher indices).
         delta: i64,
     },
+    /// Move a pane by this many images in image order: positive is the next
+    /// image (higher InstanceNumber on the native plane, whichever way the
+    /// slices are stored), as a PACS steps on wheel-down or the Down key.
+    StepImage {
+        /// Pane.
+        pane: usize,
+        /// Images (positive: next).
+        images: i64,
+    },
+    /// Multiply a pane's zoom keeping the image point under `anchor` where
+    /// it is (`anchor`: screen points from the centre of the pane's image
+    /// area; `[0, 0]` zooms about the centre).
+    ZoomAt {
+        /// Pane.
+        pane: usize,
+        /// Factor.
+        factor: f32,
+        /// The fixed point, relative to the image area's centre.
+        anchor: [f32; 2],
+    },
+    /// Set the zoom of a pane to exactly this (1 = fit), about its centre.
+    SetZoom {
+        /// Pane.
+        pane: usize,
+        /// Zoom relative to fit.
+        zoom: f32,
+    },
+    /// Reverse the wheel: wheel-down goes to the previous image (the PACS
+    /// custom, wheel-down = next image, is the default).
+    SetWheelReversed(bool),
     /// Go to an index of a pane's plane.
     SetSlice {
         /// Pane.
@@ -211,6 +248,16 @@ pub enum Command {
     SelectMeasurement(Option<MeasurementId>),
     /// Delete the selected measurement.
     DeleteSelected,
+    /// Move one handle of a measurement to a point (the arrow-key nudge;
+    /// one undo step).
+    MoveHandle {
+        /// The measurement.
+        id: MeasurementId,
+        /// The handle index (see `Shape::handles`).
+        handle: usize,
+        /// Where it goes (patient mm, on the measurement's plane).
+        to: Vec3,
+    },
     /// Undo the last edit.
     Undo,
     /// Redo the last undone edit.
@@ -423,6 +470,8 @@ pub struct Workspace {
     pub t2_overrides: BTreeMap<String, bool>,
     /// Segmentation gesture and brush size.
     pub segment: SegmentState,
+    /// Wheel-down goes to the previous image instead of the next one.
+    pub wheel_reversed: bool,
 }
 
 impl Default for Workspace {
@@ -455,6 +504,7 @@ impl Default for Workspace {
             project: ProjectSession::default(),
             t2_overrides: BTreeMap::new(),
             segment: SegmentState::default(),
+            wheel_reversed: false,
         }
     }
 }
@@ -689,6 +739,42 @@ impl Workspace {
                     self.set_slice(pane, (now as i64 + delta).max(0) as usize);
                 }
             }
+            Command::StepImage { pane, images } => {
+                let direction = match self.panes.get(pane).map(|p| p.plane) {
+                    Some(Plane::Native) => self
+                        .pane_series(pane)
+                        .map_or(1, |e| e.volume().image_direction()),
+                    _ => 1,
+                };
+                if let Some(now) = self.pane_index(pane) {
+                    self.set_slice(pane, (now as i64 + images * direction).max(0) as usize);
+                }
+            }
+            Command::ZoomAt {
+                pane,
+                factor,
+                anchor,
+            } => {
+                if let Some(p) = self.panes.get_mut(pane) {
+                    let zoom = (p.zoom * factor).clamp(MIN_ZOOM, MAX_ZOOM);
+                    let applied = zoom / p.zoom;
+                    // the image point under the anchor stays under it
+                    p.pan = [
+                        anchor[0] - (anchor[0] - p.pan[0]) * applied,
+                        anchor[1] - (anchor[1] - p.pan[1]) * applied,
+                    ];
+                    p.zoom = zoom;
+                }
+            }
+            Command::SetZoom { pane, zoom } => {
+                if let Some(p) = self.panes.get_mut(pane) {
+                    let zoom = zoom.clamp(MIN_ZOOM, MAX_ZOOM);
+                    let applied = zoom / p.zoom;
+                    p.pan = [p.pan[0] * applied, p.pan[1] * applied];
+                    p.zoom = zoom;
+                }
+            }
+            Command::SetWheelReversed(reversed) => self.wheel_reversed = reversed,
             Command::SetSlice { pane, index } => self.set_slice(pane, index),
             Command::SetWindow { pane, window } => {
                 if let Some(entry) = self.pane_entry_mut(pane) {
@@ -705,7 +791,7 @@ impl Workspace {
             }
             Command::Zoom { pane, factor } => {
                 if let Some(p) = self.panes.get_mut(pane) {
-                    p.zoom = (p.zoom * factor).clamp(0.1, 40.0);
+                    p.zoom = (p.zoom * factor).clamp(MIN_ZOOM, MAX_ZOOM);
                 }
             }
             Command::Pan { pane, delta } => {
@@ -730,7 +816,13 @@ impl Workspace {
                 self.segment.gesture = None;
                 self.gesture_pane = None;
             }
-            Command::SelectMeasurement(id) => self.tools.selected = id,
+            Command::SelectMeasurement(id) => {
+                if self.tools.selected != id {
+                    self.tools.active_handle = None;
+                }
+                self.tools.selected = id;
+            }
+            Command::MoveHandle { id, handle, to } => self.move_handle(id, handle, to),
             Command::DeleteSelected => {
                 if let Some(id) = self.tools.selected.take() {
                     self.edit(Edit::RemoveMeasurement(id));
@@ -1105,6 +1197,23 @@ impl Workspace {
         }
     }
 
+    fn move_handle(&mut self, id: MeasurementId, handle: usize, to: Vec3) {
+        let Some(shape) = self
+            .current_patient()
+            .and_then(|p| p.measurement(id))
+            .map(|m| m.measurement.shape.clone())
+        else {
+            return;
+        };
+        if handle >= shape.handles().len() {
+            return;
+        }
+        let moved = shape.with_handle_moved(handle, to);
+        if moved != shape {
+            self.edit(Edit::SetShape { id, shape: moved });
+        }
+    }
+
     fn store_measurement(
         &mut self,
         pane: usize,
@@ -1138,6 +1247,24 @@ impl Workspace {
         let Some(date) = patient.measurement(measurement).map(|m| m.date) else {
             return;
         };
+        let choice = lesion_choice(patient, date);
+        if !choice.categories().contains(&category) {
+            self.messages.push(match choice {
+                LesionChoice::FollowUp => format!(
+                    "not recorded: after baseline a measurement is attached to a lesion or recorded as a new lesion (RECIST 1.1 chooses {} lesions at baseline only)",
+                    if category == Category::Target { "target" } else { "non-target" }
+                ),
+                LesionChoice::Baseline => {
+                    "not recorded: a new lesion needs a prior timepoint; at baseline make a target or non-target".to_string()
+                }
+            });
+            return;
+        }
+        if organ.trim().is_empty() {
+            self.messages
+                .push("not recorded: choose the lesion's organ first".to_string());
+            return;
+        }
         let id = patient.next_lesion_id(category, lymph_node);
         self.edit(Edit::Batch(vec![
             Edit::PutLesion(Lesion {

@@ -114,7 +114,7 @@ pub enum WindowPreset {
     Lung,
     /// CT bone 1800/400.
     Bone,
-    /// CT liver 150/30.
+    /// CT liver 150/90.
     Liver,
     /// CT brain 80/40.
     Brain,
@@ -139,7 +139,7 @@ impl WindowPreset {
             WindowPreset::SoftTissue => "Soft tissue 400/40",
             WindowPreset::Lung => "Lung 1500/−600",
             WindowPreset::Bone => "Bone 1800/400",
-            WindowPreset::Liver => "Liver 150/30",
+            WindowPreset::Liver => "Liver 150/90",
             WindowPreset::Brain => "Brain 80/40",
             WindowPreset::Auto => "Auto (1–99 % histogram)",
         }

@@ -195,6 +195,9 @@ pub struct ToolState {
     pub gesture: Gesture,
     /// The selected measurement (Del deletes it).
     pub selected: Option<MeasurementId>,
+    /// The handle of the selected measurement last grabbed: the arrow keys
+    /// nudge it (cleared when the selection changes or on Esc).
+    pub active_handle: Option<usize>,
 }
 
 impl Default for ToolState {
@@ -203,6 +206,7 @@ impl Default for ToolState {
             active: Tool::Navigate,
             gesture: Gesture::Idle,
             selected: None,
+            active_handle: None,
         }
     }
 }
@@ -228,6 +232,7 @@ impl ToolState {
             && let Some(shape) = shape_of(hit.id)
         {
             self.selected = Some(hit.id);
+            self.active_handle = hit.handle;
             self.gesture = Gesture::Editing {
                 id: hit.id,
                 handle: hit.handle,
@@ -239,6 +244,7 @@ impl ToolState {
         }
         if !self.active.draws() {
             self.selected = None;
+            self.active_handle = None;
             return false;
         }
         self.gesture = Gesture::Drawing {
@@ -330,6 +336,7 @@ impl ToolState {
         self.gesture = Gesture::Idle;
         if !busy {
             self.selected = None;
+            self.active_handle = None;
         }
         busy
     }

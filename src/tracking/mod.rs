@@ -742,16 +742,21 @@ pub fn recist_diameters_mm(
     if !measurement.spacing_known {
         return None;
     }
+    // Recorded at 0.1 mm: the value the reader sees is the value the
+    // engine sums, the CSV writes and every export carries.
+    let tenth = |mm: f64| (mm * 10.0).round() / 10.0;
     match &measurement.shape {
         Shape::Length(l) => {
-            let d = l.start.distance(l.end);
+            let d = tenth(l.start.distance(l.end));
             Some(if lymph_node {
                 (None, Some(d))
             } else {
                 (Some(d), None)
             })
         }
-        Shape::Bidirectional(b) => Some((Some(b.long_length()), Some(b.short_length()))),
+        Shape::Bidirectional(b) => {
+            Some((Some(tenth(b.long_length())), Some(tenth(b.short_length()))))
+        }
         Shape::Ellipse(_) | Shape::Freehand(_) => None,
     }
 }

@@ -7,7 +7,8 @@ use egui::{Color32, RichText};
 use crate::measure::{Shape, diameters, label, roi_stats};
 use crate::recist::{Category, Date, LesionStatus};
 use crate::session::{Command, Workspace};
-use crate::tracking::{Finding, Lesion, Patient, recist_diameters_mm};
+use crate::session::{LesionChoice, lesion_choice};
+use crate::tracking::{Finding, Lesion, MeasurementId, Patient, recist_diameters_mm};
 
 /// Organs offered in the organ box (free text is allowed too).
 pub const ORGANS: [&str; 12] = [
@@ -25,26 +26,34 @@ pub const ORGANS: [&str; 12] = [
     "brain",
 ];
 
-/// Fields of the "make lesion" form.
+/// Fields of the "make lesion" form. They start afresh for every newly
+/// selected measurement, so nothing chosen for one lesion carries over to
+/// the next measurement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LesionForm {
+    /// The measurement these fields are for.
+    pub for_measurement: Option<MeasurementId>,
     /// Category of the new lesion.
     pub category: Category,
-    /// Organ.
+    /// Organ: empty until the reader chooses one (no default organ).
     pub organ: String,
     /// Lymph node.
     pub lymph_node: bool,
     /// The lesion to attach to.
     pub attach_to: Option<String>,
+    /// An attach waiting for the reader's confirmation, with its reasons.
+    pub confirm: Option<(String, Vec<String>)>,
 }
 
 impl Default for LesionForm {
     fn default() -> Self {
         LesionForm {
+            for_measurement: None,
             category: Category::Target,
-            organ: "liver".into(),
+            organ: String::new(),
             lymph_node: false,
             attach_to: None,
+            confirm: None,
         }
     }
 }
@@ -202,89 +211,200 @@ fn measurement_ui(
             return;
         }
         let is_roi = matches!(m.shape, Shape::Ellipse(_) | Shape::Freehand(_));
-        ui.separator();
-        ui.label(RichText::new("Make a lesion").strong());
-        ui.horizontal(|ui| {
-            for c in [Category::Target, Category::NonTarget, Category::New] {
-                let enabled = !(is_roi && c == Category::Target);
-                ui.add_enabled_ui(enabled, |ui| ui.radio_value(&mut form.category, c, category_name(c)));
-            }
-        });
-        if is_roi && form.category == Category::Target {
-            form.category = Category::NonTarget;
+        if form.for_measurement != Some(id) {
+            *form = LesionForm {
+                for_measurement: Some(id),
+                attach_to: workspace.attach_suggestion(id),
+                ..LesionForm::default()
+            };
         }
-        ui.horizontal(|ui| {
-            let organ_label = ui.label("Organ");
-            egui::ComboBox::new("organ", "")
-                .selected_text(form.organ.clone())
-                .show_ui(ui, |ui| {
-                    for organ in ORGANS {
-                        ui.selectable_value(&mut form.organ, organ.to_string(), organ);
-                    }
-                })
-                .response
-                .labelled_by(organ_label.id);
-            ui.add(egui::TextEdit::singleline(&mut form.organ).desired_width(110.0))
-                .labelled_by(organ_label.id);
-        });
-        if form.organ == "lymph node" {
-            form.lymph_node = true;
-        }
-        ui.checkbox(&mut form.lymph_node, "Lymph node (short axis is the RECIST value)");
-        let next_id = patient.next_lesion_id(form.category, form.lymph_node);
-        if ui
-            .button(format!("Make {next_id} ({})", category_name(form.category)))
-            .clicked()
-        {
-            commands.push(Command::MakeLesion {
-                measurement: id,
-                category: form.category,
-                organ: form.organ.trim().to_string(),
-                lymph_node: form.lymph_node,
-            });
-        }
+        let choice = lesion_choice(patient, stored.date);
         let candidates: Vec<&Lesion> = patient
             .lesions
             .iter()
             .filter(|l| !(is_roi && l.category == Category::Target))
             .collect();
-        if !candidates.is_empty() {
+        ui.separator();
+        // After baseline the default is to attach: RECIST 1.1 fixes the
+        // targets and non-targets at baseline.
+        if choice == LesionChoice::FollowUp && !candidates.is_empty() {
+            attach_ui(ui, workspace, patient, id, stored.date, &candidates, form, commands);
             ui.separator();
+        }
+        make_lesion_ui(ui, patient, id, choice, is_roi, form, commands);
+        if choice == LesionChoice::Baseline && !candidates.is_empty() {
+            ui.separator();
+            attach_ui(ui, workspace, patient, id, stored.date, &candidates, form, commands);
+        }
+    });
+}
+
+/// "Make a lesion" (baseline: target or non-target) or "New lesion" (after
+/// baseline), with the organ the reader must choose.
+fn make_lesion_ui(
+    ui: &mut egui::Ui,
+    patient: &Patient,
+    id: MeasurementId,
+    choice: LesionChoice,
+    is_roi: bool,
+    form: &mut LesionForm,
+    commands: &mut Vec<Command>,
+) {
+    let allowed: Vec<Category> = choice
+        .categories()
+        .iter()
+        .copied()
+        .filter(|c| !(is_roi && *c == Category::Target))
+        .collect();
+    if !allowed.contains(&form.category)
+        && let Some(first) = allowed.first()
+    {
+        form.category = *first;
+    }
+    match choice {
+        LesionChoice::Baseline => {
+            ui.label(RichText::new("Make a lesion").strong());
             ui.horizontal(|ui| {
-                let attach_label = ui.label("or attach to");
-                if form.attach_to.as_deref().is_none_or(|a| patient.lesion(a).is_none()) {
-                    form.attach_to = workspace
-                        .selected_lesion
-                        .clone()
-                        .filter(|s| candidates.iter().any(|l| &l.id == s))
-                        .or_else(|| candidates.first().map(|l| l.id.clone()));
-                }
-                egui::ComboBox::new("attach", "")
-                    .selected_text(form.attach_to.clone().unwrap_or_default())
-                    .show_ui(ui, |ui| {
-                        for l in &candidates {
-                            ui.selectable_value(
-                                &mut form.attach_to,
-                                Some(l.id.clone()),
-                                format!("{} · {} · {}", l.id, category_name(l.category), l.organ),
-                            );
-                        }
-                    })
-                .response
-                .labelled_by(attach_label.id);
-                if let Some(target) = form.attach_to.clone()
-                    && ui
-                        .button(format!("Attach at {}", patient.visit_label(stored.date)))
-                        .clicked()
-                {
-                    commands.push(Command::AttachToLesion {
-                        measurement: id,
-                        lesion_id: target,
+                for c in [Category::Target, Category::NonTarget] {
+                    ui.add_enabled_ui(allowed.contains(&c), |ui| {
+                        ui.radio_value(&mut form.category, c, category_name(c))
                     });
                 }
             });
         }
+        LesionChoice::FollowUp => {
+            ui.label(RichText::new("Or record a new lesion").strong())
+                .on_hover_text("After baseline RECIST 1.1 adds no targets or non-targets: a lesion not seen before is a new lesion.");
+        }
+    }
+    ui.horizontal(|ui| {
+        let organ_label = ui.label("Organ");
+        let shown = if form.organ.is_empty() {
+            "choose…".to_string()
+        } else {
+            form.organ.clone()
+        };
+        egui::ComboBox::new("organ", "")
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                for organ in ORGANS {
+                    ui.selectable_value(&mut form.organ, organ.to_string(), organ);
+                }
+            })
+            .response
+            .labelled_by(organ_label.id);
+        ui.add(
+            egui::TextEdit::singleline(&mut form.organ)
+                .hint_text("or type")
+                .desired_width(110.0),
+        )
+        .labelled_by(organ_label.id);
     });
+    let was_node = form.lymph_node;
+    if form.organ == "lymph node" {
+        form.lymph_node = true;
+    }
+    ui.checkbox(
+        &mut form.lymph_node,
+        "Lymph node (short axis is the RECIST value)",
+    );
+    if form.lymph_node && !was_node && form.organ.trim().is_empty() {
+        form.organ = "lymph node".into();
+    }
+    let next_id = patient.next_lesion_id(form.category, form.lymph_node);
+    let organ_chosen = !form.organ.trim().is_empty();
+    let button = ui
+        .add_enabled(
+            organ_chosen,
+            egui::Button::new(format!("Make {next_id} ({})", category_name(form.category))),
+        )
+        .on_disabled_hover_text("Choose the organ first");
+    if button.clicked() {
+        commands.push(Command::MakeLesion {
+            measurement: id,
+            category: form.category,
+            organ: form.organ.trim().to_string(),
+            lymph_node: form.lymph_node,
+        });
+    }
+}
+
+/// "Attach to" a lesion, with a confirmation when the measurement is far
+/// from the lesion's previous position or of another size class.
+#[allow(clippy::too_many_arguments)]
+fn attach_ui(
+    ui: &mut egui::Ui,
+    workspace: &Workspace,
+    patient: &Patient,
+    id: MeasurementId,
+    date: Date,
+    candidates: &[&Lesion],
+    form: &mut LesionForm,
+    commands: &mut Vec<Command>,
+) {
+    if form
+        .attach_to
+        .as_deref()
+        .is_some_and(|a| !candidates.iter().any(|l| l.id == a))
+    {
+        form.attach_to = None;
+    }
+    ui.horizontal(|ui| {
+        let attach_label = ui.label(RichText::new("Attach to").strong());
+        egui::ComboBox::new("attach", "")
+            .selected_text(form.attach_to.clone().unwrap_or_else(|| "choose…".into()))
+            .show_ui(ui, |ui| {
+                for l in candidates {
+                    if ui
+                        .selectable_value(
+                            &mut form.attach_to,
+                            Some(l.id.clone()),
+                            format!("{} · {} · {}", l.id, category_name(l.category), l.organ),
+                        )
+                        .clicked()
+                    {
+                        form.confirm = None;
+                    }
+                }
+            })
+            .response
+            .labelled_by(attach_label.id);
+        if let Some(target) = form.attach_to.clone()
+            && ui
+                .button(format!("Attach at {}", patient.visit_label(date)))
+                .clicked()
+        {
+            let concerns = workspace.attach_concerns(id, &target);
+            if concerns.is_empty() {
+                commands.push(Command::AttachToLesion {
+                    measurement: id,
+                    lesion_id: target,
+                });
+            } else {
+                form.confirm = Some((target, concerns.iter().map(ToString::to_string).collect()));
+            }
+        }
+    });
+    if let Some((target, reasons)) = form.confirm.clone() {
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.colored_label(WARN, format!("⚠ Is this {target}? This measurement is"));
+            for r in &reasons {
+                ui.colored_label(WARN, format!("  • {r}"));
+            }
+            ui.horizontal(|ui| {
+                if ui.button(format!("Attach to {target} anyway")).clicked() {
+                    commands.push(Command::AttachToLesion {
+                        measurement: id,
+                        lesion_id: target.clone(),
+                    });
+                    form.confirm = None;
+                }
+                if ui.button("Cancel").clicked() {
+                    form.confirm = None;
+                }
+            });
+        });
+    }
 }
 
 fn lesion_warnings(workspace: &Workspace, lesion_id: &str) -> Vec<String> {

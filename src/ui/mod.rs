@@ -42,7 +42,7 @@ pub fn workstation_ui(
 ) -> Vec<Command> {
     let mut commands = Vec::new();
     style::ensure_fonts(ui.ctx());
-    keyboard_ui(ui, workspace, &mut commands);
+    keyboard_ui(ui, workspace, state, &mut commands);
     egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, workspace, state, &mut commands));
     if workspace.central == Central::Cohort {
         egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, workspace));
@@ -216,7 +216,7 @@ fn compare_header_ui(
         });
 }
 
-fn keyboard_ui(ui: &egui::Ui, workspace: &Workspace, commands: &mut Vec<Command>) {
+fn keyboard_ui(ui: &egui::Ui, workspace: &Workspace, state: &UiState, commands: &mut Vec<Command>) {
     if ui.ctx().egui_wants_keyboard_input() {
         return;
     }
@@ -252,15 +252,54 @@ fn keyboard_ui(ui: &egui::Ui, workspace: &Workspace, commands: &mut Vec<Command>
         {
             commands.push(Command::DeleteSelected);
         }
-        for (key, delta) in [
-            (Key::ArrowUp, -1),
-            (Key::ArrowDown, 1),
-            (Key::PageUp, -10),
-            (Key::PageDown, 10),
+        // With a handle grabbed, the arrows nudge it by one screen pixel
+        // (Shift: ten); otherwise Up/Down step images (Down = next image).
+        let nudging = nudge_target(workspace, state);
+        let step = if i.modifiers.shift { 10.0 } else { 1.0 };
+        for (key, d) in [
+            (Key::ArrowUp, egui::vec2(0.0, -1.0)),
+            (Key::ArrowDown, egui::vec2(0.0, 1.0)),
+            (Key::ArrowLeft, egui::vec2(-1.0, 0.0)),
+            (Key::ArrowRight, egui::vec2(1.0, 0.0)),
         ] {
-            if i.key_pressed(key) {
-                commands.push(Command::Scroll { pane, delta });
+            if !i.key_pressed(key) {
+                continue;
             }
+            match &nudging {
+                Some(nudge) => {
+                    if let Some(command) = nudge.command(d * step) {
+                        commands.push(command);
+                    }
+                }
+                None if d.y != 0.0 => commands.push(Command::StepImage {
+                    pane,
+                    images: d.y as i64,
+                }),
+                None => {}
+            }
+        }
+        for (key, images) in [(Key::PageUp, -10), (Key::PageDown, 10)] {
+            if i.key_pressed(key) {
+                commands.push(Command::StepImage { pane, images });
+            }
+        }
+        // zoom about the pane's centre: + / = in, - out, 0 back to fit
+        let zoom_keys = [
+            (Key::Plus, 1.2f32),
+            (Key::Equals, 1.2),
+            (Key::Minus, 1.0 / 1.2),
+        ];
+        for (key, factor) in zoom_keys {
+            if i.key_pressed(key) {
+                commands.push(Command::ZoomAt {
+                    pane,
+                    factor,
+                    anchor: [0.0, 0.0],
+                });
+            }
+        }
+        if i.key_pressed(Key::Num0) && !i.modifiers.command {
+            commands.push(Command::ResetView(pane));
         }
         if i.key_pressed(Key::Home) {
             commands.push(Command::SetSlice { pane, index: 0 });
@@ -305,6 +344,52 @@ fn keyboard_ui(ui: &egui::Ui, workspace: &Workspace, commands: &mut Vec<Command>
             ));
         }
     });
+}
+
+/// The handle the arrow keys move: the grabbed handle of the selected
+/// measurement, when the active pane shows it.
+struct Nudge {
+    id: crate::tracking::MeasurementId,
+    handle: usize,
+    at: crate::geom::Vec3,
+    map: viewport::ScreenMap,
+    geometry: crate::volume::plane::MeasurementGeometry,
+}
+
+impl Nudge {
+    /// The command moving the handle by `delta` screen points.
+    fn command(&self, delta: egui::Vec2) -> Option<Command> {
+        let (u, v, _) = self.geometry.plane_from_point(&self.map.frame, self.at)?;
+        let screen = self.map.screen_from_plane(u, v) + delta;
+        let (u, v) = self.map.plane_from_screen(screen);
+        let to = self.geometry.point_from_plane(&self.map.frame, u, v)?;
+        Some(Command::MoveHandle {
+            id: self.id,
+            handle: self.handle,
+            to,
+        })
+    }
+}
+
+fn nudge_target(workspace: &Workspace, state: &UiState) -> Option<Nudge> {
+    let id = workspace.tools.selected?;
+    let handle = workspace.tools.active_handle?;
+    if workspace.tools.is_busy() {
+        return None;
+    }
+    let pane = workspace.active_pane;
+    let (_, shape) = workspace
+        .pane_measurements(pane)
+        .into_iter()
+        .find(|(m, _)| *m == id)?;
+    let at = *shape.handles().get(handle)?;
+    Some(Nudge {
+        id,
+        handle,
+        at,
+        map: state.panes.get(pane)?.last_map?,
+        geometry: workspace.pane_series(pane)?.geometry.clone(),
+    })
 }
 
 fn menu_ui(

@@ -24,6 +24,8 @@ pub struct SliceTexture {
     pub uploads: u64,
     /// Where the image was last drawn (for tests and screen-space lookups).
     pub last_map: Option<ScreenMap>,
+    /// Trackpad scrolling not yet a whole image (in images).
+    pub wheel_accumulated: f32,
 }
 
 impl SliceTexture {
@@ -190,7 +192,16 @@ pub fn pane_ui(
             egui::StrokeKind::Inside,
         );
     }
-    input_ui(ui, &response, workspace, pane, entry, &map, commands);
+    input_ui(
+        ui,
+        &response,
+        workspace,
+        pane,
+        entry,
+        &map,
+        &mut texture.wheel_accumulated,
+        commands,
+    );
     let count = plane_count(entry.volume(), p.plane);
     let bar = Rect::from_min_max(
         Pos2::new(available.max.x - bar_width, available.min.y),
@@ -209,6 +220,81 @@ fn screen_at(entry: &SeriesEntry, map: &ScreenMap, point: Vec3) -> Option<Pos2> 
     Some(map.screen_from_plane(u, v))
 }
 
+/// Screen points of trackpad (pixel-unit) scrolling per slice.
+const POINTS_PER_SLICE: f32 = 40.0;
+/// Zoom per wheel notch with Ctrl (and per `+`/`-` key).
+const ZOOM_PER_NOTCH: f32 = 1.2;
+/// Screen points of trackpad Ctrl-scrolling per zoom step of [`ZOOM_PER_NOTCH`].
+const POINTS_PER_ZOOM_STEP: f32 = 50.0;
+
+/// Turns the raw wheel and pinch events of this frame into image steps and
+/// zooms of `pane`: a line-unit notch is exactly one image whatever the
+/// frame rate, pixel-unit (trackpad) scrolling accumulates to whole images
+/// in `accumulated`, Ctrl/Cmd + wheel and pinch zoom about the pointer.
+/// Reads the platform's events, not egui's smoothed scroll.
+#[allow(clippy::too_many_arguments)]
+fn wheel_ui(
+    events: &[egui::Event],
+    pointer: Option<Pos2>,
+    area: Rect,
+    pane: usize,
+    wheel_reversed: bool,
+    accumulated: &mut f32,
+    commands: &mut Vec<Command>,
+) {
+    let anchor = pointer
+        .map(|p| p - area.center())
+        .map_or([0.0, 0.0], |d| [d.x, d.y]);
+    let mut images = 0.0f32;
+    let mut zoom_steps = 0.0f32;
+    let mut pinch = 1.0f32;
+    for event in events {
+        match event {
+            egui::Event::MouseWheel {
+                unit,
+                delta,
+                modifiers,
+                ..
+            } => {
+                // egui: positive y moves content down, i.e. wheel *up*
+                let (lines, points_per) = match unit {
+                    egui::MouseWheelUnit::Line => (delta.y, None),
+                    egui::MouseWheelUnit::Page => (delta.y * 10.0, None),
+                    egui::MouseWheelUnit::Point => (0.0, Some(delta.y)),
+                };
+                if modifiers.command || modifiers.ctrl {
+                    zoom_steps += lines + points_per.map_or(0.0, |p| p / POINTS_PER_ZOOM_STEP);
+                } else {
+                    let down = -(lines + points_per.map_or(0.0, |p| p / POINTS_PER_SLICE));
+                    images += if wheel_reversed { -down } else { down };
+                }
+            }
+            egui::Event::Zoom(factor) => pinch *= factor,
+            _ => {}
+        }
+    }
+    if images != 0.0 {
+        *accumulated += images;
+        let whole = accumulated.trunc();
+        if whole != 0.0 {
+            *accumulated -= whole;
+            commands.push(Command::StepImage {
+                pane,
+                images: whole as i64,
+            });
+        }
+    }
+    let factor = ZOOM_PER_NOTCH.powf(zoom_steps) * pinch;
+    if (factor - 1.0).abs() > 1e-6 {
+        commands.push(Command::ZoomAt {
+            pane,
+            factor,
+            anchor,
+        });
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn input_ui(
     ui: &egui::Ui,
     response: &egui::Response,
@@ -216,29 +302,30 @@ fn input_ui(
     pane: usize,
     entry: &SeriesEntry,
     map: &ScreenMap,
+    wheel_accumulated: &mut f32,
     commands: &mut Vec<Command>,
 ) {
-    let (scroll, command_key, shift, press_origin, latest) = ui.input(|i| {
+    let (events, shift, press_origin, latest, pressed, released, down) = ui.input(|i| {
         (
-            i.smooth_scroll_delta.y,
-            i.modifiers.command,
+            i.events.clone(),
             i.modifiers.shift,
             i.pointer.press_origin(),
             i.pointer.latest_pos(),
+            i.pointer.primary_pressed(),
+            i.pointer.primary_released(),
+            i.pointer.primary_down(),
         )
     });
-    if response.hovered() && scroll != 0.0 {
-        if command_key {
-            commands.push(Command::Zoom {
-                pane,
-                factor: if scroll > 0.0 { 1.1 } else { 1.0 / 1.1 },
-            });
-        } else {
-            commands.push(Command::Scroll {
-                pane,
-                delta: if scroll > 0.0 { -1 } else { 1 },
-            });
-        }
+    if response.contains_pointer() {
+        wheel_ui(
+            &events,
+            latest,
+            response.rect,
+            pane,
+            workspace.wheel_reversed,
+            wheel_accumulated,
+            commands,
+        );
     }
     if response.clicked() || response.drag_started() || response.secondary_clicked() {
         commands.push(Command::ActivatePane(pane));
@@ -286,6 +373,50 @@ fn input_ui(
         commands.push(Command::SelectMeasurement(hit.map(|h| h.id)));
     }
     let primary = egui::PointerButton::Primary;
+    // A press on a handle takes it at once: no drag threshold, so a 2 px
+    // correction of a caliper end moves it 2 px.
+    let mut took_handle = false;
+    if pressed
+        && !shift
+        && workspace.gesture_pane.is_none()
+        && !workspace.tools.active.segments()
+        && let Some(origin) = press_origin.filter(|p| response.rect.contains(*p))
+        && let Some(hit) = hit_at(origin).filter(|h| h.handle.is_some())
+        && let (Some(at), Some(plane)) = (
+            point_at(entry, map, origin),
+            workspace.plane_context(pane, f64::from(4.0 / map.points_per_unit)),
+        )
+    {
+        commands.push(Command::ActivatePane(pane));
+        commands.push(Command::Pointer {
+            pane,
+            event: PointerEvent::Press {
+                at,
+                plane,
+                hit: Some(hit),
+            },
+        });
+        took_handle = true;
+    }
+    if workspace.gesture_pane == Some(pane) && !response.dragged_by(primary) {
+        // below egui's drag threshold: follow the pointer, release on release
+        if down && !pressed {
+            if let Some(now) = latest.and_then(|l| point_at(entry, map, l)) {
+                commands.push(Command::Pointer {
+                    pane,
+                    event: PointerEvent::Drag(now),
+                });
+            }
+        } else if released && !response.drag_stopped_by(primary) {
+            match latest.and_then(|l| point_at(entry, map, l)) {
+                Some(now) => commands.push(Command::Pointer {
+                    pane,
+                    event: PointerEvent::Release(now),
+                }),
+                None => commands.push(Command::Cancel),
+            }
+        }
+    }
     let panning =
         response.dragged_by(egui::PointerButton::Middle) || (response.dragged_by(primary) && shift);
     if panning {
@@ -296,7 +427,11 @@ fn input_ui(
         });
     }
     let mut window_drag = response.dragged_by(egui::PointerButton::Secondary);
-    if response.drag_started_by(primary) && !shift {
+    if response.drag_started_by(primary)
+        && !shift
+        && !took_handle
+        && workspace.gesture_pane.is_none()
+    {
         let origin = press_origin.unwrap_or_default();
         let hit = hit_at(origin);
         let tool_takes = hit.is_some() || workspace.tools.active.draws();
@@ -413,12 +548,9 @@ fn measurements_ui(
         if selected && !is_preview {
             for h in shape.handles() {
                 if let Some(p) = to_screen(h) {
-                    painter.circle(
-                        p,
-                        4.5,
-                        Color32::from_black_alpha(160),
-                        Stroke::new(1.5, colour),
-                    );
+                    // small and hollow: the edge under it stays visible
+                    painter.circle_stroke(p, 3.5, Stroke::new(1.5, Color32::BLACK));
+                    painter.circle_stroke(p, 3.0, Stroke::new(1.2, colour));
                 }
             }
         }
@@ -615,13 +747,14 @@ fn overlay_ui(
         .filter(|_| frame.plane == Plane::Native)
         .map(|t| format!("  thk {t:.1} mm"))
         .unwrap_or_default();
+    // images are numbered as the PACS and the CRF number them: by InstanceNumber
+    let number = match frame.plane {
+        Plane::Native => v.image_number(frame.index),
+        Plane::FixedRow | Plane::FixedColumn => frame.index as i64 + 1,
+    };
     let bottom_left = format!(
         "Im {}/{}{}\n{}{}",
-        frame.index + 1,
-        count,
-        position,
-        spacing,
-        thickness
+        number, count, position, spacing, thickness
     );
     let zoom = map.points_per_unit * frame.pixel_size[0] as f32;
     let bottom_right = format!(

@@ -244,6 +244,10 @@ pub struct Volume {
     pub meta: SeriesMeta,
     /// SOP Instance UIDs in slice order (a multi-frame object contributes one entry).
     pub instances_in_order: Vec<String>,
+    /// InstanceNumber of each slice's file, in slice order, when every slice
+    /// comes from its own single-frame file that has one (else empty: frames
+    /// are then numbered in slice order). See [`Volume::image_number`].
+    pub instance_numbers: Vec<i64>,
 }
 
 impl Volume {
@@ -279,6 +283,26 @@ impl Volume {
             photometric: Photometric::Monochrome2,
             meta: SeriesMeta::default(),
             instances_in_order: Vec::new(),
+            instance_numbers: Vec::new(),
+        }
+    }
+
+    /// The image number a PACS and a CRF give slice `index`: its file's
+    /// InstanceNumber, else its 1-based position in slice order.
+    pub fn image_number(&self, index: usize) -> i64 {
+        self.instance_numbers
+            .get(index)
+            .copied()
+            .unwrap_or(index as i64 + 1)
+    }
+
+    /// +1 when image numbers rise with the slice index, −1 when they fall
+    /// (many CTs number head to feet while slices are stored feet to head),
+    /// so "next image" is `index + image_direction()`.
+    pub fn image_direction(&self) -> i64 {
+        match (self.instance_numbers.first(), self.instance_numbers.last()) {
+            (Some(first), Some(last)) if last < first => -1,
+            _ => 1,
         }
     }
 
@@ -503,9 +527,9 @@ impl Window {
         center: 400.0,
         width: 1800.0,
     };
-    /// CT liver 150/30.
+    /// CT liver 150/90 (as OHIF has it).
     pub const LIVER: Window = Window {
-        center: 30.0,
+        center: 90.0,
         width: 150.0,
     };
     /// CT brain 80/40.

@@ -303,6 +303,7 @@ pub(crate) mod tests {
             photometric: Photometric::Monochrome2,
             meta: SeriesMeta::default(),
             instances_in_order: Vec::new(),
+            instance_numbers: Vec::new(),
         }
     }
 
