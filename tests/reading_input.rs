@@ -421,3 +421,46 @@ fn attaching_far_from_the_lesion_asks_first() {
     let p = h.state().workspace.current_patient().unwrap();
     assert_eq!(p.lesion_of_measurement(id).unwrap().id, "T1");
 }
+
+fn harness_of_size(workspace: Workspace, size: Vec2) -> Harness<'static, App> {
+    Harness::builder().with_size(size).build_ui_state(
+        |ui, app: &mut App| {
+            let commands = nadir::ui::workstation_ui(ui, &app.workspace, &mut app.ui);
+            for c in commands {
+                app.workspace.apply(c);
+            }
+        },
+        App {
+            workspace,
+            ui: nadir::ui::UiState::default(),
+        },
+    )
+}
+
+#[test]
+fn at_1280_by_800_the_image_has_half_the_window_and_panels_collapse_by_key() {
+    let mut workspace = Workspace::default();
+    let mut loaded = support::series("s1", "20240108", "f1", 128, [0.7, 0.7], 0.0, 10);
+    std::sync::Arc::make_mut(&mut loaded.volume)
+        .meta
+        .series_description =
+        "Chest/Abdomen 5.0 mm portal venous phase, a long protocol name".into();
+    workspace.add_series(loaded);
+    let mut h = harness_of_size(workspace, Vec2::new(1280.0, 800.0));
+    h.run();
+    let width = |h: &Harness<'_, App>| h.state().ui.panes[PANE].last_pane_rect.unwrap().width();
+    assert!(width(&h) >= 640.0, "image pane {} of 1280", width(&h));
+    h.key_press(Key::OpenBracket);
+    h.run();
+    h.key_press(Key::CloseBracket);
+    h.run();
+    assert!(h.state().ui.hide_browser && h.state().ui.hide_side_panel);
+    assert!(width(&h) >= 1200.0, "both panels collapsed: {}", width(&h));
+    h.key_press(Key::OpenBracket);
+    h.run();
+    assert!(!h.state().ui.hide_browser);
+    // the reference opens on ?
+    h.key_press(Key::F1);
+    h.run();
+    assert!(h.query_by_label_contains("one notch = one image").is_some());
+}

@@ -27,8 +27,12 @@ pub struct UiState {
     thumbnails: HashMap<String, egui::TextureHandle>,
     /// The "make lesion" form.
     pub lesion_form: lesions::LesionForm,
-    /// Show the side panel (lesions and response).
+    /// Hide the side panel (lesions and response); `]` toggles it.
     pub hide_side_panel: bool,
+    /// Hide the series browser; `[` toggles it.
+    pub hide_browser: bool,
+    /// Show the keyboard and mouse reference (`?` or F1).
+    pub show_shortcuts: bool,
     /// Project menu, relink window, reader field.
     pub project: project::ProjectUi,
 }
@@ -42,6 +46,7 @@ pub fn workstation_ui(
 ) -> Vec<Command> {
     let mut commands = Vec::new();
     style::ensure_fonts(ui.ctx());
+    panel_keys_ui(ui, state);
     keyboard_ui(ui, workspace, state, &mut commands);
     egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, workspace, state, &mut commands));
     if workspace.central == Central::Cohort {
@@ -54,15 +59,20 @@ pub fn workstation_ui(
     }
     egui::Panel::top("toolbar").show(ui, |ui| toolbar_ui(ui, workspace, &mut commands));
     egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, workspace));
-    egui::Panel::left("browser")
-        .resizable(true)
-        .default_size(250.0)
-        .show(ui, |ui| browser_ui(ui, workspace, state, &mut commands));
+    // Sized so that at 1280 × 800 the image gets more than half the width;
+    // both panels resize by their edge and collapse with one key.
+    if !state.hide_browser {
+        egui::Panel::left("browser")
+            .resizable(true)
+            .default_size(200.0)
+            .min_size(150.0)
+            .show(ui, |ui| browser_ui(ui, workspace, state, &mut commands));
+    }
     if !state.hide_side_panel {
         egui::Panel::right("lesions")
             .resizable(true)
-            .default_size(460.0)
-            .min_size(380.0)
+            .default_size(370.0)
+            .min_size(300.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     lesions::lesions_ui(ui, workspace, &mut state.lesion_form, &mut commands);
@@ -78,10 +88,93 @@ pub fn workstation_ui(
     egui::CentralPanel::no_frame()
         .frame(egui::Frame::new().fill(egui::Color32::BLACK))
         .show(ui, |ui| panes_ui(ui, workspace, state, &mut commands));
+    shortcuts_window_ui(ui, state);
     project::audit_window_ui(ui, workspace, &mut commands);
     project::relink_window_ui(ui, workspace, &mut state.project, &mut commands);
     project::close_prompt_ui(ui, workspace, &mut state.project, &mut commands);
     commands
+}
+
+/// The keys that only change what the UI shows: `[` the browser, `]` the
+/// lesion panel, `?`/F1 the shortcut reference.
+fn panel_keys_ui(ui: &egui::Ui, state: &mut UiState) {
+    if ui.ctx().egui_wants_keyboard_input() {
+        return;
+    }
+    ui.input_mut(|i| {
+        use egui::{Key, Modifiers};
+        if i.consume_key(Modifiers::NONE, Key::OpenBracket) {
+            state.hide_browser = !state.hide_browser;
+        }
+        if i.consume_key(Modifiers::NONE, Key::CloseBracket) {
+            state.hide_side_panel = !state.hide_side_panel;
+        }
+        if i.consume_key(Modifiers::NONE, Key::F1)
+            || i.consume_key(Modifiers::SHIFT, Key::Questionmark)
+            || i.consume_key(Modifiers::NONE, Key::Questionmark)
+        {
+            state.show_shortcuts = !state.show_shortcuts;
+        }
+    });
+}
+
+/// Every shortcut of the reading view, in one place.
+pub const SHORTCUTS: [(&str, &str); 24] = [
+    ("Wheel", "next / previous image (one notch = one image)"),
+    ("Ctrl + wheel, pinch", "zoom about the pointer"),
+    ("+  −  0", "zoom in, out, fit"),
+    ("F", "fit"),
+    (
+        "↑ ↓  PgUp PgDn",
+        "previous / next image (10 with Page keys)",
+    ),
+    ("Home  End", "first / last image"),
+    ("Middle drag, Shift + drag", "pan"),
+    ("Right drag", "window (horizontal) and level (vertical)"),
+    (
+        "1 – 6",
+        "window presets (soft tissue, lung, bone, liver, brain, auto)",
+    ),
+    ("V", "navigate"),
+    ("L", "length"),
+    ("B", "bidirectional (long and short axis)"),
+    ("E  D", "ellipse ROI, freehand ROI"),
+    ("G  P  X", "segment, brush, eraser"),
+    (
+        "Drag a handle",
+        "move that end (no threshold: 1 px is 1 px)",
+    ),
+    (
+        "← → ↑ ↓ after grabbing a handle",
+        "nudge it 1 screen px (Shift: 10)",
+    ),
+    ("Esc", "cancel the gesture, then the selection"),
+    ("Del", "delete the selected measurement"),
+    ("Ctrl+Z  Ctrl+Shift+Z", "undo, redo"),
+    ("Tab", "next pane"),
+    ("Y", "sync the compare panes here"),
+    ("[  ]", "hide / show the browser, the lesion panel"),
+    ("Ctrl+1  Ctrl+2", "reading view, cohort view"),
+    ("?  F1", "this list"),
+];
+
+fn shortcuts_window_ui(ui: &egui::Ui, state: &mut UiState) {
+    let mut open = state.show_shortcuts;
+    egui::Window::new("Keyboard and mouse")
+        .open(&mut open)
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+        .show(ui.ctx(), |ui| {
+            egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                for (keys, what) in SHORTCUTS {
+                    ui.label(RichText::new(keys).strong().monospace());
+                    ui.label(what);
+                    ui.end_row();
+                }
+            });
+        });
+    state.show_shortcuts = open;
 }
 
 fn panes_ui(
@@ -487,7 +580,20 @@ fn menu_ui(
             if ui.button("Fit  F").clicked() {
                 commands.push(Command::ResetView(workspace.active_pane));
             }
-            ui.checkbox(&mut state.hide_side_panel, "Hide lesion panel");
+            ui.checkbox(&mut state.hide_browser, "Hide series browser  [");
+            ui.checkbox(&mut state.hide_side_panel, "Hide lesion panel  ]");
+            let mut reversed = workspace.wheel_reversed;
+            if ui
+                .checkbox(&mut reversed, "Wheel down = previous image")
+                .on_hover_text("Off (the PACS custom): wheel down and the Down key go to the next image number.")
+                .changed()
+            {
+                commands.push(Command::SetWheelReversed(reversed));
+            }
+            ui.separator();
+            if ui.button("Keyboard and mouse…  ?").clicked() {
+                state.show_shortcuts = true;
+            }
         });
         ui.menu_button("Window", |ui| {
             for (n, preset) in WindowPreset::ALL.into_iter().enumerate() {
@@ -658,6 +764,9 @@ fn browser_ui(
     state: &mut UiState,
     commands: &mut Vec<Command>,
 ) {
+    // long descriptions elide (hover shows them whole) instead of widening
+    // the panel over the image
+    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
     egui::ScrollArea::vertical().show(ui, |ui| {
         for patient in workspace.patient_groups() {
             let name = workspace
@@ -724,16 +833,22 @@ fn browser_ui(
                                     {
                                         ui.add(egui::Image::new((id, egui::vec2(48.0, 48.0))));
                                     }
-                                    ui.selectable_label(
-                                        shown,
-                                        format!(
-                                            "{}  {}\n{} slices{}",
-                                            v.meta.modality,
-                                            description,
-                                            v.slices(),
-                                            signal::t2_tag(workspace, i)
-                                        ),
-                                    )
+                                    ui.vertical(|ui| {
+                                        let response = ui.selectable_label(
+                                            shown,
+                                            format!("{}  {}", v.meta.modality, description),
+                                        );
+                                        ui.label(
+                                            RichText::new(format!(
+                                                "{} slices{}",
+                                                v.slices(),
+                                                signal::t2_tag(workspace, i)
+                                            ))
+                                            .weak(),
+                                        );
+                                        response
+                                    })
+                                    .inner
                                 })
                                 .inner;
                             if response.clicked() {

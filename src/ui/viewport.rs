@@ -26,6 +26,8 @@ pub struct SliceTexture {
     pub last_map: Option<ScreenMap>,
     /// Trackpad scrolling not yet a whole image (in images).
     pub wheel_accumulated: f32,
+    /// The pane's image area on screen when last drawn (for layout tests).
+    pub last_pane_rect: Option<Rect>,
 }
 
 impl SliceTexture {
@@ -168,6 +170,7 @@ pub fn pane_ui(
     let response = ui.allocate_rect(image_area, Sense::click_and_drag());
     let map = ScreenMap::new(image_area, frame, p.zoom, p.pan);
     texture.last_map = Some(map);
+    texture.last_pane_rect = Some(image_area);
     let painter = ui.painter_at(image_area);
     painter.rect_filled(image_area, 0.0, Color32::BLACK);
     if let Some(id) = texture.texture(ui.ctx(), entry, &frame) {
