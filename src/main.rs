@@ -17,7 +17,7 @@ fn main() -> ExitCode {
                 (Some(results), None) => Some(nadir::session::CohortSource::Results(results)),
                 (None, _) => None,
             };
-            open_workstation(cli.path, cli.lesions, cohort)
+            open_workstation(cli.path, cli.lesions, cohort, cli.project)
         }
     }
 }
@@ -27,8 +27,9 @@ fn open_workstation(
     path: Option<std::path::PathBuf>,
     lesions: Option<std::path::PathBuf>,
     cohort: Option<nadir::session::CohortSource>,
+    project: Option<std::path::PathBuf>,
 ) -> ExitCode {
-    match nadir::app::run(path, lesions, cohort) {
+    match nadir::app::run(path, lesions, cohort, project) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("nadir: error: {e:#}");
@@ -42,6 +43,7 @@ fn open_workstation(
     _path: Option<std::path::PathBuf>,
     _lesions: Option<std::path::PathBuf>,
     _cohort: Option<nadir::session::CohortSource>,
+    _project: Option<std::path::PathBuf>,
 ) -> ExitCode {
     eprintln!("nadir: this build has no workstation (built without the `gui` feature); see --help");
     ExitCode::FAILURE

@@ -8,13 +8,21 @@ use crate::ui;
 
 /// Opens the workstation window on `path` (default: the bundled `sample_scans`),
 /// importing the lesion table `lesions` once the images are loaded; with
-/// `cohort`, the Cohort tab opens on it.
+/// `cohort`, the Cohort tab opens on it. With `project`, the read goes into
+/// that project file: opened when it exists (then `path`, if given, is
+/// added to it), else created once `path` has loaded.
 pub fn run(
     path: Option<PathBuf>,
     lesions: Option<PathBuf>,
     cohort: Option<CohortSource>,
+    project: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let start = path.unwrap_or_else(default_folder);
+    let existing_project = project.as_ref().filter(|p| p.exists()).cloned();
+    let explicit_path = path.clone();
+    let start = match &existing_project {
+        Some(p) => p.clone(),
+        None => path.unwrap_or_else(default_folder),
+    };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Nadir")
@@ -28,6 +36,14 @@ pub fn run(
         Box::new(move |cc| {
             let mut app = NadirApp::new(&cc.egui_ctx, &start);
             app.pending_import = lesions;
+            match (&existing_project, project) {
+                (Some(_), _) => {
+                    if let Some(folder) = explicit_path {
+                        app.open_folder(&folder);
+                    }
+                }
+                (None, new) => app.pending_new_project = new,
+            }
             let command = match cohort {
                 Some(CohortSource::Results(path)) => Some(Command::ImportCohortResults(path)),
                 Some(CohortSource::Lesions { lesions, patients }) => {
@@ -62,6 +78,8 @@ pub struct NadirApp {
     job: Option<LoadJob>,
     /// A lesion table to import when loading has finished.
     pending_import: Option<PathBuf>,
+    /// A project file to create once loading has finished (`--project`).
+    pending_new_project: Option<PathBuf>,
     /// Folders of the open project still to load, after the running job.
     pending_folders: Vec<PathBuf>,
     /// Loading the folders of a project (missing series are listed after).
@@ -79,6 +97,7 @@ impl NadirApp {
             ui_state: ui::UiState::default(),
             job: None,
             pending_import: None,
+            pending_new_project: None,
             pending_folders: Vec::new(),
             project_loading: false,
             title: "Nadir".into(),
@@ -187,6 +206,9 @@ impl NadirApp {
             if self.start_next_folder() {
                 ctx.request_repaint_after(std::time::Duration::from_millis(50));
                 return;
+            }
+            if let Some(path) = self.pending_new_project.take() {
+                self.workspace.apply(Command::NewProject(path));
             }
             if let Some(path) = self.pending_import.take() {
                 self.workspace.apply(Command::ImportLesionTable(path));

@@ -36,6 +36,11 @@ pub struct Cli {
     /// start_date, optional death_date, last_contact_date).
     #[arg(long, value_name = "CSV", requires = "cohort")]
     pub cohort_patients: Option<PathBuf>,
+    /// Read into this project file: opened when it exists (its images are
+    /// loaded, and PATH is added to it), else created once PATH has loaded,
+    /// so every gesture of the read is saved and audited.
+    #[arg(long, value_name = "FILE.nadir")]
+    pub project: Option<PathBuf>,
 }
 
 /// The subcommands.

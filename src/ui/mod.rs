@@ -74,15 +74,20 @@ pub fn workstation_ui(
             .default_size(370.0)
             .min_size(300.0)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    lesions::lesions_ui(ui, workspace, &mut state.lesion_form, &mut commands);
-                    ui.add_space(4.0);
-                    project::signoff_ui(ui, workspace, &mut commands);
-                    ui.add_space(8.0);
-                    response::response_ui(ui, workspace, &mut commands);
-                    ui.add_space(8.0);
-                    signal::signal_ui(ui, workspace, &mut commands);
-                });
+                // The panel keeps the width the reader gave it: wide content
+                // scrolls instead of pushing the image aside (no jump when
+                // the measurement box or a lesion's detail opens).
+                egui::ScrollArea::both()
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        lesions::lesions_ui(ui, workspace, &mut state.lesion_form, &mut commands);
+                        ui.add_space(4.0);
+                        project::signoff_ui(ui, workspace, &mut commands);
+                        ui.add_space(8.0);
+                        response::response_ui(ui, workspace, &mut commands);
+                        ui.add_space(8.0);
+                        signal::signal_ui(ui, workspace, &mut commands);
+                    });
             });
     }
     egui::CentralPanel::no_frame()
