@@ -228,6 +228,36 @@ fn ct_series_is_sorted_along_the_normal_with_hu() {
 }
 
 #[test]
+fn images_are_numbered_by_instance_number_as_the_pacs_numbers_them() {
+    let Some(root) = shared() else { return };
+    let folder = root.join("tcia-lung-pet-ct-dx/Lung_Dx-A0001_CT_chest_5mm");
+    let scan = dicom::scan(&folder).unwrap();
+    let loaded = dicom::load_stack(&scan.stacks[0], &LoadOptions::default()).unwrap();
+    let v = &loaded.volume;
+    // file 1-18 is InstanceNumber 18; stored feet to head it is slice 46
+    let uid_of_1_18 = dicom::scan::plan(&[folder.join("1-18.dcm")])
+        .stacks
+        .into_iter()
+        .next()
+        .and_then(|stack| dicom::load_stack(&stack, &LoadOptions::default()).ok())
+        .and_then(|l| l.volume.instances_in_order.first().cloned())
+        .expect("1-18.dcm loads on its own");
+    let index = v
+        .instances_in_order
+        .iter()
+        .position(|u| *u == uid_of_1_18)
+        .unwrap();
+    assert_eq!(v.image_number(index), 18, "slice {index}");
+    assert_ne!(index, 17, "stored against its numbering");
+    // next image (18 -> 19) is one slice the other way along the index
+    assert_eq!(v.image_direction(), -1);
+    assert_eq!(
+        v.image_number((index as i64 + v.image_direction()) as usize),
+        19
+    );
+}
+
+#[test]
 fn sagittal_series_order_follows_the_normal_not_instance_number() {
     let Some(root) = shared() else { return };
     let scan = dicom::scan(&root.join("dcm_qa_decubitus/HFS_t1_fl2d_sag")).unwrap();

@@ -464,3 +464,38 @@ fn at_1280_by_800_the_image_has_half_the_window_and_panels_collapse_by_key() {
     h.run();
     assert!(h.query_by_label_contains("one notch = one image").is_some());
 }
+
+#[test]
+fn cine_plays_at_its_rate_and_stops_on_c() {
+    let mut h = one_series(false);
+    h.state_mut().workspace.apply(Command::SetSlice {
+        pane: PANE,
+        index: 0,
+    });
+    h.key_press(Key::C);
+    h.run_steps(1);
+    assert!(h.state().ui.cine.playing);
+    let from = index(&h);
+    // one second: four frames at the harness's 1/4 s step, 8 fps
+    h.run_steps(4);
+    assert_eq!(index(&h) - from, 8, "8 images in 1 s");
+    h.key_press(Key::C);
+    h.run_steps(2);
+    let stopped_at = index(&h);
+    h.run_steps(30);
+    assert_eq!(index(&h), stopped_at, "stopped");
+}
+
+#[test]
+fn window_and_level_can_be_typed() {
+    let mut h = one_series(false);
+    h.state_mut().workspace.apply(Command::SetWindow {
+        pane: PANE,
+        window: nadir::volume::Window {
+            center: 90.0,
+            width: 150.0,
+        },
+    });
+    h.run();
+    assert!(h.query_by_label_contains("W 150").is_some() || h.query_by_value("W 150").is_some());
+}

@@ -193,7 +193,12 @@ impl NadirApp {
         let Some(job) = &mut self.job else { return };
         for event in job.poll() {
             match event {
-                LoadEvent::Planned { skipped, .. } => self.workspace.skipped.extend(skipped),
+                LoadEvent::Planned {
+                    skipped, ignored, ..
+                } => {
+                    self.workspace.skipped.extend(skipped);
+                    self.workspace.ignored.extend(ignored);
+                }
                 LoadEvent::Loaded(series) => self.workspace.add_series(*series),
                 LoadEvent::Failed(skipped) => self.workspace.skipped.extend(skipped),
                 LoadEvent::Error(e) => self.workspace.messages.push(e),

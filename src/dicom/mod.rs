@@ -15,3 +15,61 @@ pub mod write;
 
 pub use load::{LoadError, LoadOptions, LoadedSeries, load_stack};
 pub use scan::{ScanResult, Skipped, StackPlan, scan};
+
+/// Whether a file could be DICOM: it has the `DICM` magic after its 128-byte
+/// preamble, or it starts like a data set without file meta (a little-endian
+/// tag of group 0x0002 or 0x0008, as dcmtk reads them). A file that is
+/// neither (a CSV, a README, a JSON beside the images) is not an unreadable
+/// image but no image at all, and the workstation ignores it instead of
+/// counting it as a failure. Reads at most 132 bytes.
+pub fn could_be_dicom(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 132];
+    let Ok(file) = std::fs::File::open(path) else {
+        return true; // unreadable: let the loader's reason stand
+    };
+    let mut read = 0;
+    let mut file = file.take(132);
+    while read < head.len() {
+        match file.read(&mut head[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(_) => return true,
+        }
+    }
+    if read >= 132 && &head[128..132] == b"DICM" {
+        return true;
+    }
+    // group (u16 LE) of the first element of a meta-less data set
+    read >= 8 && matches!(u16::from_le_bytes([head[0], head[1]]), 0x0002 | 0x0008)
+}
+
+#[cfg(test)]
+mod could_be_dicom_tests {
+    use super::could_be_dicom;
+
+    #[test]
+    fn text_files_are_not_dicom_and_dicom_files_are() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let write = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
+            path
+        };
+        assert!(!could_be_dicom(&write(
+            "lesions.csv",
+            b"patient_id,visit,date\nP1,baseline,2024-01-01\n"
+        )));
+        assert!(!could_be_dicom(&write("truth.json", b"{\"a\": 1}")));
+        assert!(!could_be_dicom(&write("empty", b"")));
+        let mut part10 = vec![0u8; 128];
+        part10.extend_from_slice(b"DICM");
+        part10.extend_from_slice(&[2, 0, 0, 0]);
+        assert!(could_be_dicom(&write("a.dcm", &part10)));
+        // no preamble: (0008,0005) Specific Character Set, implicit VR LE
+        assert!(could_be_dicom(&write(
+            "raw",
+            &[8, 0, 5, 0, 10, 0, 0, 0, b'I', b'S']
+        )));
+    }
+}

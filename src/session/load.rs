@@ -15,8 +15,11 @@ pub enum LoadEvent {
     Planned {
         /// Total slices over all stacks.
         total_slices: usize,
-        /// Files that were not images.
+        /// DICOM files (or files that could be) that cannot be used, with why.
         skipped: Vec<Skipped>,
+        /// Files that are not DICOM at all (a CSV, a README, a JSON beside
+        /// the images): ignored, not counted as failures.
+        ignored: Vec<PathBuf>,
     },
     /// One stack is loaded.
     Loaded(Box<LoadedSeries>),
@@ -59,9 +62,15 @@ impl LoadJob {
                     }
                 };
                 let total_slices = scan.stacks.iter().map(|s| s.slices.len()).sum();
+                let (ignored, skipped): (Vec<Skipped>, Vec<Skipped>) = scan
+                    .skipped
+                    .iter()
+                    .cloned()
+                    .partition(|s| !dicom::could_be_dicom(&s.path));
                 let _ = tx.send(LoadEvent::Planned {
                     total_slices,
-                    skipped: scan.skipped.clone(),
+                    skipped,
+                    ignored: ignored.into_iter().map(|s| s.path).collect(),
                 });
                 let options = LoadOptions {
                     hash: false,
@@ -75,7 +84,17 @@ impl LoadJob {
                     let event = match dicom::load_stack(plan, &options) {
                         Ok(loaded) => LoadEvent::Loaded(Box::new(loaded)),
                         Err(dicom::LoadError::NothingDecoded(s)) => LoadEvent::Failed(s),
-                        Err(_) => continue,
+                        // a series that cannot be loaded (too large, empty …)
+                        // is listed with its reason, never dropped silently
+                        Err(e) => LoadEvent::Failed(
+                            plan.files
+                                .iter()
+                                .map(|h| Skipped {
+                                    path: h.path.clone(),
+                                    reason: e.to_string(),
+                                })
+                                .collect(),
+                        ),
                     };
                     if tx.send(event).is_err() {
                         return;

@@ -456,6 +456,8 @@ pub struct Workspace {
     pub assessment: Assessment,
     /// Files that were not used.
     pub skipped: Vec<Skipped>,
+    /// Files that are not DICOM at all (ignored, not failures).
+    pub ignored: Vec<PathBuf>,
     /// Messages for the reader (errors, import results), newest last.
     pub messages: Vec<String>,
     /// Loading progress (0–1) while a job runs.
@@ -497,6 +499,7 @@ impl Default for Workspace {
             assess_options: AssessOptions::default(),
             assessment: Assessment::default(),
             skipped: Vec::new(),
+            ignored: Vec::new(),
             messages: Vec::new(),
             loading: None,
             central: Central::Reading,

@@ -33,8 +33,73 @@ pub struct UiState {
     pub hide_browser: bool,
     /// Show the keyboard and mouse reference (`?` or F1).
     pub show_shortcuts: bool,
+    /// Cine: the active pane plays through its images (`C` toggles it).
+    pub cine: Cine,
     /// Project menu, relink window, reader field.
     pub project: project::ProjectUi,
+}
+
+/// Cine playback of the active pane.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cine {
+    /// Playing.
+    pub playing: bool,
+    /// Images per second.
+    pub fps: f32,
+    /// Time not yet turned into an image step (s).
+    pending_s: f32,
+}
+
+impl Default for Cine {
+    fn default() -> Self {
+        Cine {
+            playing: false,
+            fps: 8.0,
+            pending_s: 0.0,
+        }
+    }
+}
+
+/// Steps the active pane while cine plays (wrapping to the first image at
+/// the end) and asks for the next frame in time; idle otherwise.
+fn cine_ui(ui: &egui::Ui, workspace: &Workspace, cine: &mut Cine, commands: &mut Vec<Command>) {
+    if !cine.playing {
+        cine.pending_s = 0.0;
+        return;
+    }
+    let fps = cine.fps.clamp(1.0, 60.0);
+    cine.pending_s += ui.input(|i| i.stable_dt).min(0.5);
+    let steps = (cine.pending_s * fps).floor();
+    if steps >= 1.0 {
+        cine.pending_s -= steps / fps;
+        let pane = workspace.active_pane;
+        let at_end = workspace
+            .active_series()
+            .zip(workspace.panes.get(pane))
+            .is_some_and(|(e, p)| {
+                let index = e.view.index_of(p.plane);
+                let last = crate::volume::plane::plane_count(e.volume(), p.plane).saturating_sub(1);
+                let direction = if p.plane == Plane::Native {
+                    e.volume().image_direction()
+                } else {
+                    1
+                };
+                (direction > 0 && index >= last) || (direction < 0 && index == 0)
+            });
+        if at_end {
+            commands.push(Command::StepImage {
+                pane,
+                images: -(i64::MAX / 4),
+            });
+        } else {
+            commands.push(Command::StepImage {
+                pane,
+                images: steps as i64,
+            });
+        }
+    }
+    ui.ctx()
+        .request_repaint_after(std::time::Duration::from_secs_f32(1.0 / fps));
 }
 
 /// The whole workstation: menu, tool bar, series browser, panes, lesions and
@@ -47,6 +112,7 @@ pub fn workstation_ui(
     let mut commands = Vec::new();
     style::ensure_fonts(ui.ctx());
     panel_keys_ui(ui, state);
+    cine_ui(ui, workspace, &mut state.cine, &mut commands);
     keyboard_ui(ui, workspace, state, &mut commands);
     egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, workspace, state, &mut commands));
     if workspace.central == Central::Cohort {
@@ -57,7 +123,9 @@ pub fn workstation_ui(
         project::close_prompt_ui(ui, workspace, &mut state.project, &mut commands);
         return commands;
     }
-    egui::Panel::top("toolbar").show(ui, |ui| toolbar_ui(ui, workspace, &mut commands));
+    egui::Panel::top("toolbar").show(ui, |ui| {
+        toolbar_ui(ui, workspace, &mut state.cine, &mut commands)
+    });
     egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, workspace));
     // Sized so that at 1280 × 800 the image gets more than half the width;
     // both panels resize by their edge and collapse with one key.
@@ -114,6 +182,9 @@ fn panel_keys_ui(ui: &egui::Ui, state: &mut UiState) {
         if i.consume_key(Modifiers::NONE, Key::CloseBracket) {
             state.hide_side_panel = !state.hide_side_panel;
         }
+        if i.consume_key(Modifiers::NONE, Key::C) {
+            state.cine.playing = !state.cine.playing;
+        }
         if i.consume_key(Modifiers::NONE, Key::F1)
             || i.consume_key(Modifiers::SHIFT, Key::Questionmark)
             || i.consume_key(Modifiers::NONE, Key::Questionmark)
@@ -124,7 +195,7 @@ fn panel_keys_ui(ui: &egui::Ui, state: &mut UiState) {
 }
 
 /// Every shortcut of the reading view, in one place.
-pub const SHORTCUTS: [(&str, &str); 24] = [
+pub const SHORTCUTS: [(&str, &str); 25] = [
     ("Wheel", "next / previous image (one notch = one image)"),
     ("Ctrl + wheel, pinch", "zoom about the pointer"),
     ("+  −  0", "zoom in, out, fit"),
@@ -158,6 +229,7 @@ pub const SHORTCUTS: [(&str, &str); 24] = [
     ("Ctrl+Z  Ctrl+Shift+Z", "undo, redo"),
     ("Tab", "next pane"),
     ("Y", "sync the compare panes here"),
+    ("C", "cine: play / stop (rate in the tool bar)"),
     ("[  ]", "hide / show the browser, the lesion panel"),
     ("Ctrl+1  Ctrl+2", "reading view, cohort view"),
     ("?  F1", "this list"),
@@ -629,7 +701,12 @@ fn menu_ui(
     });
 }
 
-fn toolbar_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Command>) {
+fn toolbar_ui(
+    ui: &mut egui::Ui,
+    workspace: &Workspace,
+    cine: &mut Cine,
+    commands: &mut Vec<Command>,
+) {
     // Wraps onto a second row on narrow windows instead of clipping Undo/Redo.
     ui.horizontal_wrapped(|ui| {
         for tool in Tool::ALL {
@@ -663,6 +740,46 @@ fn toolbar_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Comma
                 commands.push(Command::ApplyPreset { pane, preset });
             }
         }
+        // numeric window and level of the active pane
+        if let Some(entry) = workspace.active_series() {
+            let window = entry.view.window;
+            let (mut width, mut level) = (window.width, window.center);
+            let w = ui
+                .add(
+                    egui::DragValue::new(&mut width)
+                        .prefix("W ")
+                        .range(1.0..=100_000.0)
+                        .speed(2.0),
+                )
+                .on_hover_text("Window width (type a value, or drag)");
+            let l = ui
+                .add(egui::DragValue::new(&mut level).prefix("L ").speed(1.0))
+                .on_hover_text("Window level (centre)");
+            if w.changed() || l.changed() {
+                commands.push(Command::SetWindow {
+                    pane,
+                    window: crate::volume::Window {
+                        center: level,
+                        width,
+                    },
+                });
+            }
+        }
+        ui.separator();
+        let label = if cine.playing { "■ Cine" } else { "▶ Cine" };
+        if ui
+            .selectable_label(cine.playing, label)
+            .on_hover_text("Play through the images of the active pane (C)")
+            .clicked()
+        {
+            cine.playing = !cine.playing;
+        }
+        ui.add(
+            egui::DragValue::new(&mut cine.fps)
+                .range(1.0..=60.0)
+                .suffix(" fps")
+                .speed(0.2),
+        );
         ui.separator();
         if ui
             .add_enabled(workspace.history.can_undo(), egui::Button::new("Undo"))
@@ -692,6 +809,25 @@ fn status_ui(ui: &mut egui::Ui, workspace: &Workspace) {
             );
         }
         ui.label(format!("{} series loaded", workspace.series.len()));
+        if !workspace.ignored.is_empty() {
+            ui.label(
+                RichText::new(format!(
+                    "· {} non-DICOM file(s) ignored",
+                    workspace.ignored.len()
+                ))
+                .weak(),
+            )
+            .on_hover_ui(|ui| {
+                // file names only: folder paths can carry a patient's name
+                for p in workspace.ignored.iter().take(40) {
+                    ui.label(
+                        p.file_name()
+                            .map(|n| n.to_string_lossy().to_string())
+                            .unwrap_or_default(),
+                    );
+                }
+            });
+        }
         if !workspace.skipped.is_empty() {
             ui.label(format!("· {} file(s) skipped", workspace.skipped.len()))
                 .on_hover_ui(|ui| {
