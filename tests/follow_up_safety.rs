@@ -187,3 +187,28 @@ fn diameters_are_recorded_at_the_tenth_of_a_millimetre_shown() {
     let csv = ws.lesion_table_csv().unwrap();
     assert!(csv.contains("16.7") && !csv.contains("16.68"), "{csv}");
 }
+
+#[test]
+fn reformats_open_through_the_selected_lesion() {
+    use nadir::session::Layout;
+    use nadir::volume::plane::Plane;
+    let mut ws = workspace("f1");
+    // a lesion drawn on slice 2, columns 100-120, row 30
+    ws.apply(Command::SetSlice { pane: 0, index: 2 });
+    let m = draw(&mut ws, (100.0, 30.0), (120.0, 30.0));
+    make(&mut ws, m, Category::Target, "liver", false);
+    ws.apply(Command::SetSlice { pane: 0, index: 7 });
+    ws.apply(Command::SetLayout(Layout::Reformats));
+    let view = &ws.series[0].view;
+    assert_eq!(view.index_of(Plane::Native), 2, "axial through the lesion");
+    assert_eq!(
+        view.index_of(Plane::FixedRow),
+        30,
+        "coronal through its row"
+    );
+    assert_eq!(
+        view.index_of(Plane::FixedColumn),
+        110,
+        "sagittal through its centre"
+    );
+}

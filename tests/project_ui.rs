@@ -99,6 +99,28 @@ fn sign_off_toggles_lock_and_unlock_a_timepoint() {
     h.run();
     h.get(by().label("baseline").role(Role::Button)).click();
     h.run();
+    // signing is never one click: the meaning must be ticked first
+    assert!(
+        !h.state()
+            .workspace
+            .project
+            .is_locked("P-TEST", date("2024-01-08")),
+        "one click does not sign"
+    );
+    h.get_by_label("Sign").click();
+    h.run();
+    assert!(
+        !h.state()
+            .workspace
+            .project
+            .is_locked("P-TEST", date("2024-01-08")),
+        "Sign is disabled until the meaning is ticked"
+    );
+    h.get_by_label(nadir::ui::project::SIGNATURE_MEANING)
+        .click();
+    h.run();
+    h.get_by_label("Sign").click();
+    h.run();
     assert!(
         h.state()
             .workspace

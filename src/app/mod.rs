@@ -214,6 +214,8 @@ impl NadirApp {
             }
             if let Some(path) = self.pending_new_project.take() {
                 self.workspace.apply(Command::NewProject(path));
+            } else if self.workspace.project.file.is_none() {
+                self.autosave_project();
             }
             if let Some(path) = self.pending_import.take() {
                 self.workspace.apply(Command::ImportLesionTable(path));
@@ -222,6 +224,28 @@ impl NadirApp {
             // Keep polling while the job runs; idle otherwise (no repaint, ~0 CPU).
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
+    }
+
+    /// Images opened without a project: the read goes into an autosaved
+    /// project in the user's data folder, named by patient and date, so the
+    /// audit trail starts with the first gesture (File > New project… saves
+    /// it under another name).
+    fn autosave_project(&mut self) {
+        let Some(entry) = self.workspace.series.first() else {
+            return;
+        };
+        let (key, date) = (entry.patient_key(), entry.volume().meta.study_date.clone());
+        let Some(dir) = crate::session::project::reads_dir() else {
+            return;
+        };
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            self.workspace
+                .messages
+                .push(format!("cannot autosave the read: {}: {e}", dir.display()));
+            return;
+        }
+        let path = crate::session::project::autosave_path(&dir, &key, &date);
+        self.workspace.apply(Command::NewProject(path));
     }
 
     fn apply(&mut self, commands: Vec<Command>) {

@@ -1018,6 +1018,11 @@ impl Workspace {
                     pane.series = current;
                 }
                 self.active_pane = 0;
+                // the reformats open through the selected lesion, not the
+                // volume centre
+                if let Some(lesion) = self.selected_lesion.clone() {
+                    self.select_lesion(&lesion);
+                }
             }
             Layout::Compare => {
                 self.panes[0].plane = Plane::Native;

@@ -231,6 +231,41 @@ pub fn config_dir() -> Option<PathBuf> {
     Some(base.join("nadir"))
 }
 
+/// Where reads opened without a project are autosaved:
+/// `$XDG_DATA_HOME/nadir/reads` (else `~/.local/share/nadir/reads`).
+pub fn reads_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    Some(base.join("nadir").join("reads"))
+}
+
+/// A new project file in `dir` named by patient and date
+/// (`NADIR-SYN-001_20240108.nadir`, then `…-2.nadir` when that exists).
+/// Characters other than letters, digits, `-` and `_` become `_`.
+pub fn autosave_path(dir: &Path, patient_key: &str, date: &str) -> PathBuf {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    let stem = format!("{}_{}", clean(patient_key), clean(date));
+    let mut path = dir.join(format!("{stem}.{}", crate::store::EXTENSION));
+    let mut n = 2;
+    while path.exists() {
+        path = dir.join(format!("{stem}-{n}.{}", crate::store::EXTENSION));
+        n += 1;
+    }
+    path
+}
+
 /// How many recent projects are remembered.
 pub const RECENT_MAX: usize = 8;
 
@@ -724,5 +759,26 @@ mod tests {
     fn days_from_baseline() {
         let d = |s| Date::parse_iso(s).unwrap();
         assert_eq!(day_label(Some(d("2024-01-08")), d("2024-03-04")), "day 56");
+    }
+}
+
+#[cfg(test)]
+mod autosave_tests {
+    use super::autosave_path;
+
+    #[test]
+    fn autosave_names_are_clean_and_never_overwrite() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let first = autosave_path(dir.path(), "DOE/JOHN 12", "20240108");
+        assert_eq!(
+            first.file_name().and_then(|n| n.to_str()),
+            Some("DOE_JOHN_12_20240108.nadir")
+        );
+        std::fs::write(&first, b"x").unwrap_or_else(|e| panic!("{e}"));
+        let second = autosave_path(dir.path(), "DOE/JOHN 12", "20240108");
+        assert_eq!(
+            second.file_name().and_then(|n| n.to_str()),
+            Some("DOE_JOHN_12_20240108-2.nadir")
+        );
     }
 }

@@ -255,13 +255,69 @@ pub fn signoff_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<C
                 .on_hover_text(hover)
                 .clicked()
             {
-                commands.push(Command::SetLock {
-                    date: t.date,
-                    locked: !locked,
-                });
+                if locked {
+                    commands.push(Command::SetLock {
+                        date: t.date,
+                        locked: false,
+                    });
+                } else {
+                    // signing is never one click: ask for the meaning first
+                    ui.data_mut(|d| d.insert_temp(signoff_id(), Some((t.date, false))));
+                }
             }
         }
     });
+    signoff_confirm_ui(ui, workspace, patient, commands);
+}
+
+fn signoff_id() -> egui::Id {
+    egui::Id::unique("signoff_pending")
+}
+
+/// The meaning of a signature, as 21 CFR 11.50 asks it to be stated.
+pub const SIGNATURE_MEANING: &str = "Authorship: I performed this assessment";
+
+/// The confirmation of a sign-off: who signs, what the signature means
+/// (ticked by the reader), then Sign or Cancel.
+fn signoff_confirm_ui(
+    ui: &mut egui::Ui,
+    workspace: &Workspace,
+    patient: &crate::tracking::Patient,
+    commands: &mut Vec<Command>,
+) {
+    let Some(Some((date, mut agreed))) =
+        ui.data(|d| d.get_temp::<Option<(crate::recist::Date, bool)>>(signoff_id()))
+    else {
+        return;
+    };
+    let mut keep = true;
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.label(RichText::new(format!("Sign off {}?", patient.visit_label(date))).strong());
+        let signer = workspace
+            .project
+            .reader
+            .clone()
+            .unwrap_or_else(crate::store::os_user);
+        ui.label(format!(
+            "Signed as {signer}; the timepoint becomes read-only."
+        ));
+        ui.checkbox(&mut agreed, SIGNATURE_MEANING);
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(agreed, egui::Button::new("Sign"))
+                .on_disabled_hover_text("Tick the meaning of the signature first")
+                .clicked()
+            {
+                commands.push(Command::SetLock { date, locked: true });
+                keep = false;
+            }
+            if ui.button("Cancel").clicked() {
+                keep = false;
+            }
+        });
+    });
+    let value = keep.then_some((date, agreed));
+    ui.data_mut(|d| d.insert_temp(signoff_id(), value));
 }
 
 /// The audit window of the lesion chosen with "Audit…".
