@@ -97,23 +97,20 @@ fn blinded_reading_leaves_no_name_id_or_date_in_any_widget() {
 fn sign_off_toggles_lock_and_unlock_a_timepoint() {
     let mut h = harness(workspace());
     h.run();
+    let baseline_locked = |h: &Harness<'_, App>| {
+        h.state()
+            .workspace
+            .project
+            .is_locked("P-TEST", date("2024-01-08"))
+    };
     h.get(by().label("baseline").role(Role::Button)).click();
     h.run();
     // signing is never one click: the meaning must be ticked first
-    assert!(
-        !h.state()
-            .workspace
-            .project
-            .is_locked("P-TEST", date("2024-01-08")),
-        "one click does not sign"
-    );
+    assert!(!baseline_locked(&h), "one click does not sign");
     h.get_by_label("Sign").click();
     h.run();
     assert!(
-        !h.state()
-            .workspace
-            .project
-            .is_locked("P-TEST", date("2024-01-08")),
+        !baseline_locked(&h),
         "Sign is disabled until the meaning is ticked"
     );
     h.get_by_label(nadir::ui::project::SIGNATURE_MEANING)
@@ -121,12 +118,7 @@ fn sign_off_toggles_lock_and_unlock_a_timepoint() {
     h.run();
     h.get_by_label("Sign").click();
     h.run();
-    assert!(
-        h.state()
-            .workspace
-            .project
-            .is_locked("P-TEST", date("2024-01-08"))
-    );
+    assert!(baseline_locked(&h));
     assert!(h.query_by_label("baseline signed off").is_some());
     // a locked baseline refuses a finding
     h.state_mut().workspace.apply(Command::SetFinding {

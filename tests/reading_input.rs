@@ -312,6 +312,26 @@ fn click_button(h: &mut Harness<'_, App>, label: &str) {
     h.run();
 }
 
+/// Baseline T1 (liver, the bidirectional at the image's left) and a second
+/// lesion drawn at the right made with `second` (the label clicked after
+/// `prepare` has set its form).
+fn baseline_two_lesions(
+    h: &mut Harness<'_, App>,
+    prepare: fn(&mut Harness<'_, App>),
+    second: &str,
+) {
+    bidirectional(h);
+    h.state_mut().ui.lesion_form.organ = "liver".into();
+    h.run();
+    click_button(h, "Make T1");
+    h.key_press(Key::B);
+    h.run();
+    let (a, b) = (screen(h, PANE, 100.0, 20.0), screen(h, PANE, 120.0, 20.0));
+    support::ui::drag(h, a, b);
+    prepare(h);
+    click_button(h, second);
+}
+
 #[test]
 fn the_organ_must_be_chosen_and_lymph_node_sets_it() {
     let mut h = two_visits();
@@ -342,17 +362,14 @@ fn the_organ_must_be_chosen_and_lymph_node_sets_it() {
 fn at_follow_up_the_default_is_attach_to_the_selected_lesion_and_no_target_is_offered() {
     let mut h = two_visits();
     // baseline: T1 (liver, left) and N1 (node, right)
-    bidirectional(&mut h);
-    h.state_mut().ui.lesion_form.organ = "liver".into();
-    h.run();
-    click_button(&mut h, "Make T1");
-    h.key_press(Key::B);
-    h.run();
-    let (a, b) = (screen(&h, PANE, 100.0, 20.0), screen(&h, PANE, 120.0, 20.0));
-    support::ui::drag(&mut h, a, b);
-    h.get_by_label_contains("Lymph node").click();
-    h.run();
-    click_button(&mut h, "Make N1");
+    baseline_two_lesions(
+        &mut h,
+        |h| {
+            h.get_by_label_contains("Lymph node").click();
+            h.run();
+        },
+        "Make N1",
+    );
     // W8, with T1 selected in the table
     h.state_mut()
         .workspace
@@ -498,4 +515,40 @@ fn window_and_level_can_be_typed() {
     });
     h.run();
     assert!(h.query_by_label_contains("W 150").is_some() || h.query_by_value("W 150").is_some());
+}
+
+#[test]
+fn n_steps_through_the_lesions_and_period_through_the_series() {
+    let mut h = two_visits();
+    baseline_two_lesions(
+        &mut h,
+        |h| {
+            h.state_mut().ui.lesion_form.organ = "lung".into();
+            h.run();
+        },
+        "Make T2",
+    );
+    h.key_press(Key::Escape);
+    h.key_press(Key::Escape);
+    h.run();
+    h.key_press(Key::N);
+    h.run();
+    let first = h.state().workspace.selected_lesion.clone().unwrap();
+    h.key_press(Key::N);
+    h.run();
+    let second = h.state().workspace.selected_lesion.clone().unwrap();
+    assert_ne!(first, second);
+    h.key_press_modifiers(Modifiers::SHIFT, Key::N);
+    h.run();
+    assert_eq!(
+        h.state().workspace.selected_lesion.as_deref(),
+        Some(first.as_str())
+    );
+    assert_eq!(h.state().workspace.panes[PANE].series, Some(0));
+    h.key_press(Key::Period);
+    h.run();
+    assert_eq!(h.state().workspace.panes[PANE].series, Some(1));
+    h.key_press(Key::Comma);
+    h.run();
+    assert_eq!(h.state().workspace.panes[PANE].series, Some(0));
 }

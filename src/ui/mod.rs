@@ -195,7 +195,7 @@ fn panel_keys_ui(ui: &egui::Ui, state: &mut UiState) {
 }
 
 /// Every shortcut of the reading view, in one place.
-pub const SHORTCUTS: [(&str, &str); 25] = [
+pub const SHORTCUTS: [(&str, &str); 27] = [
     ("Wheel", "next / previous image (one notch = one image)"),
     ("Ctrl + wheel, pinch", "zoom about the pointer"),
     ("+  −  0", "zoom in, out, fit"),
@@ -230,6 +230,8 @@ pub const SHORTCUTS: [(&str, &str); 25] = [
     ("Tab", "next pane"),
     ("Y", "sync the compare panes here"),
     ("C", "cine: play / stop (rate in the tool bar)"),
+    ("N  Shift+N", "next / previous lesion"),
+    (".  ,", "next / previous series"),
     ("[  ]", "hide / show the browser, the lesion panel"),
     ("Ctrl+1  Ctrl+2", "reading view, cohort view"),
     ("?  F1", "this list"),
@@ -471,6 +473,19 @@ fn keyboard_ui(ui: &egui::Ui, workspace: &Workspace, state: &UiState, commands: 
         if i.key_pressed(Key::Num0) && !i.modifiers.command {
             commands.push(Command::ResetView(pane));
         }
+        // N / Shift+N: next / previous lesion; . / ,: next / previous series
+        if !i.modifiers.command && i.key_pressed(Key::N) {
+            if let Some(id) = neighbour_lesion(workspace, if i.modifiers.shift { -1 } else { 1 }) {
+                commands.push(Command::SelectLesion(id));
+            }
+        }
+        for (key, step) in [(Key::Period, 1i64), (Key::Comma, -1)] {
+            if i.key_pressed(key)
+                && let Some(series) = neighbour_series(workspace, step)
+            {
+                commands.push(Command::ShowSeries { pane, series });
+            }
+        }
         if i.key_pressed(Key::Home) {
             commands.push(Command::SetSlice { pane, index: 0 });
         }
@@ -514,6 +529,43 @@ fn keyboard_ui(ui: &egui::Ui, workspace: &Workspace, state: &UiState, commands: 
             ));
         }
     });
+}
+
+/// The lesion `step` places after (or before) the selected one in the
+/// table, wrapping; the first one when none is selected.
+fn neighbour_lesion(workspace: &Workspace, step: i64) -> Option<String> {
+    let lesions = &workspace.current_patient()?.lesions;
+    let count = lesions.len() as i64;
+    if count == 0 {
+        return None;
+    }
+    let at = workspace
+        .selected_lesion
+        .as_deref()
+        .and_then(|id| lesions.iter().position(|l| l.id == id));
+    let next = match at {
+        Some(at) => (at as i64 + step).rem_euclid(count),
+        None => 0,
+    };
+    lesions.get(next as usize).map(|l| l.id.clone())
+}
+
+/// The series `step` places after (or before) the active pane's series in
+/// the browser's order, within the patient being read, wrapping.
+fn neighbour_series(workspace: &Workspace, step: i64) -> Option<usize> {
+    let key = workspace.current_patient_key()?;
+    let own: Vec<usize> = (0..workspace.series.len())
+        .filter(|&i| {
+            workspace
+                .series
+                .get(i)
+                .is_some_and(|e| e.patient_key() == key)
+        })
+        .collect();
+    let current = workspace.panes.get(workspace.active_pane)?.series?;
+    let at = own.iter().position(|&i| i == current)? as i64;
+    own.get((at + step).rem_euclid(own.len() as i64) as usize)
+        .copied()
 }
 
 /// The handle the arrow keys move: the grabbed handle of the selected
