@@ -382,3 +382,31 @@ fn a_drawn_measurement_keeps_its_patient_position() {
     });
     assert_eq!(ws.current_patient().unwrap().measurement(id).unwrap(), &m);
 }
+
+#[test]
+fn linked_compare_panes_share_zoom_pan_and_window() {
+    let mut ws = workspace();
+    ws.apply(Command::SetLayout(Layout::Compare));
+    assert!(ws.link.enabled);
+    ws.apply(Command::ZoomAt {
+        pane: 1,
+        factor: 2.0,
+        anchor: [10.0, 0.0],
+    });
+    ws.apply(Command::Pan {
+        pane: 1,
+        delta: [5.0, -3.0],
+    });
+    assert_eq!(ws.panes[0].zoom, ws.panes[1].zoom);
+    assert_eq!(ws.panes[0].pan, ws.panes[1].pan);
+    let window = nadir::volume::Window {
+        center: 90.0,
+        width: 150.0,
+    };
+    ws.apply(Command::SetWindow { pane: 0, window });
+    assert_eq!(ws.pane_series(1).unwrap().view.window, window);
+    // unlinked: each pane on its own
+    ws.apply(Command::SetLinked(false));
+    ws.apply(Command::SetZoom { pane: 0, zoom: 1.0 });
+    assert_ne!(ws.panes[0].zoom, ws.panes[1].zoom);
+}

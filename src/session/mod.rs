@@ -725,6 +725,50 @@ impl Workspace {
 
     /// Applies a command from the UI.
     pub fn apply(&mut self, command: Command) {
+        let view_of = match &command {
+            Command::SetWindow { pane, .. }
+            | Command::ApplyPreset { pane, .. }
+            | Command::Zoom { pane, .. }
+            | Command::ZoomAt { pane, .. }
+            | Command::SetZoom { pane, .. }
+            | Command::Pan { pane, .. }
+            | Command::ResetView(pane) => Some(*pane),
+            _ => None,
+        };
+        self.apply_command(command);
+        if let Some(pane) = view_of {
+            self.follow_view(pane);
+        }
+    }
+
+    /// In Compare with linking on, the other pane takes this pane's zoom,
+    /// pan and (for the same modality) window, so prior and current are read
+    /// at the same magnification and contrast.
+    fn follow_view(&mut self, pane: usize) {
+        if self.layout != Layout::Compare || !self.link.enabled || pane > 1 {
+            return;
+        }
+        let other = 1 - pane;
+        let (Some(from), Some(_)) = (self.panes.get(pane).copied(), self.panes.get(other)) else {
+            return;
+        };
+        if let Some(p) = self.panes.get_mut(other) {
+            p.zoom = from.zoom;
+            p.pan = from.pan;
+        }
+        let source = self
+            .pane_series(pane)
+            .map(|e| (e.view.window, e.volume().meta.modality.clone()));
+        if let Some((window, modality)) = source
+            && self.panes[other].series != self.panes[pane].series
+            && let Some(entry) = self.pane_entry_mut(other)
+            && entry.volume().meta.modality == modality
+        {
+            entry.view.window = window;
+        }
+    }
+
+    fn apply_command(&mut self, command: Command) {
         match command {
             Command::OpenFolder(_) => {}
             Command::ImportLesionTable(path) => self.import_lesion_table(&path),
