@@ -192,3 +192,38 @@ fn without_a_project_the_indicator_says_changes_are_not_saved() {
     h.run();
     assert!(h.query_by_label("not saved (no project)").is_some());
 }
+
+#[test]
+fn the_patient_audit_trail_shows_who_signed_off_and_when() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = Workspace::default();
+    ws.add_series(support::series(
+        "bl",
+        "20240108",
+        "f1",
+        32,
+        [0.5, 0.5],
+        0.0,
+        4,
+    ));
+    ws.apply(Command::NewProject(dir.path().join("signed.nadir")));
+    ws.apply(Command::SetReader("Dr Reader".into()));
+    let mut h = harness(ws);
+    h.run();
+    h.get(by().label("baseline").role(Role::Button)).click();
+    h.run();
+    h.get_by_label(nadir::ui::project::SIGNATURE_MEANING)
+        .click();
+    h.run();
+    h.get_by_label("Sign").click();
+    h.run();
+    h.state_mut()
+        .workspace
+        .project
+        .flush(Duration::from_secs(10));
+    h.get_by_label("Audit trail…").click();
+    h.run();
+    assert!(h.query_by_label_contains("whole patient").is_some());
+    assert!(h.query_by_label_contains("timepoint signed off").is_some());
+    assert!(h.query_all_by_label_contains("Dr Reader").next().is_some());
+}

@@ -332,6 +332,9 @@ pub enum Command {
     SetBlinded(bool),
     /// Show the audit trail of a lesion (`None` closes it).
     ShowAudit(Option<String>),
+    /// Show the audit trail of the whole patient (every change, sign-offs
+    /// with who and when).
+    ShowPatientAudit,
     /// Set the reader's name for the audit trail (empty: the OS user).
     SetReader(String),
     /// Record an ROI measurement as a T2 signal ROI (lesion or muscle
@@ -976,6 +979,7 @@ impl Workspace {
             Command::SetLock { date, locked } => self.set_lock(date, locked),
             Command::SetBlinded(blinded) => self.set_blinded(blinded),
             Command::ShowAudit(lesion) => self.show_audit(lesion),
+            Command::ShowPatientAudit => self.show_patient_audit(),
             Command::SetReader(name) => {
                 let name = name.trim();
                 self.project.reader = (!name.is_empty()).then(|| name.to_string());

@@ -651,10 +651,19 @@ impl Workspace {
 
     /// Opens the audit view of a lesion (or closes it with `None`).
     pub(super) fn show_audit(&mut self, lesion_id: Option<String>) {
-        let Some(lesion_id) = lesion_id else {
-            self.project.audit_view = None;
-            return;
-        };
+        match lesion_id {
+            Some(lesion_id) => self.open_audit(Some(lesion_id)),
+            None => self.project.audit_view = None,
+        }
+    }
+
+    /// Opens the audit view of the whole patient being read: every change,
+    /// sign-offs and unlocks included, with who and when.
+    pub(super) fn show_patient_audit(&mut self) {
+        self.open_audit(None);
+    }
+
+    fn open_audit(&mut self, lesion_id: Option<String>) {
         let Some(key) = self.current_patient_key() else {
             return;
         };
@@ -664,11 +673,11 @@ impl Workspace {
             return;
         }
         self.project.flush(Duration::from_secs(2));
-        match self.project.read_audit(&key, Some(&lesion_id)) {
+        match self.project.read_audit(&key, lesion_id.as_deref()) {
             Ok(rows) => {
                 self.project.audit_view = Some(AuditView {
                     patient_key: key,
-                    lesion_id: Some(lesion_id),
+                    lesion_id,
                     rows,
                 })
             }

@@ -267,6 +267,16 @@ pub fn signoff_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<C
             }
         }
     });
+    if workspace.project.file.is_some()
+        && ui
+            .small_button("Audit trail…")
+            .on_hover_text(
+                "Every change to this patient's read, sign-offs included: who, when, what",
+            )
+            .clicked()
+    {
+        commands.push(Command::ShowPatientAudit);
+    }
     signoff_confirm_ui(ui, workspace, patient, commands);
 }
 
@@ -325,10 +335,10 @@ pub fn audit_window_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut 
     let Some(view) = &workspace.project.audit_view else {
         return;
     };
-    let title = format!(
-        "Audit trail — {}",
-        view.lesion_id.as_deref().unwrap_or("patient")
-    );
+    let title = match view.lesion_id.as_deref() {
+        Some(lesion) => format!("Audit trail — {lesion}"),
+        None => "Audit trail — whole patient (sign-offs included)".to_string(),
+    };
     let mut open = true;
     egui::Window::new(title)
         .open(&mut open)
