@@ -552,3 +552,39 @@ fn n_steps_through_the_lesions_and_period_through_the_series() {
     h.run();
     assert_eq!(h.state().workspace.panes[PANE].series, Some(0));
 }
+
+#[test]
+fn the_loupe_shows_while_a_handle_is_dragged_and_while_z_is_held() {
+    let mut h = one_series(false);
+    bidirectional(&mut h);
+    let loupe = |h: &Harness<'_, App>| h.state().ui.panes[PANE].loupe_shown;
+    assert!(!loupe(&h));
+    let handle = screen(&h, PANE, 30.0, 64.0);
+    h.hover_at(handle);
+    h.run();
+    h.event(Event::PointerButton {
+        pos: handle,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Modifiers::NONE,
+    });
+    h.run();
+    h.hover_at(handle + Vec2::new(1.0, 0.0));
+    h.run();
+    assert!(loupe(&h), "magnifier while the handle is held");
+    h.event(Event::PointerButton {
+        pos: handle + Vec2::new(1.0, 0.0),
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    h.run();
+    assert!(!loupe(&h), "gone on release");
+    h.key_down(Key::Z);
+    h.hover_at(centre(&h));
+    h.run();
+    assert!(loupe(&h), "magnifier while Z is held");
+    h.key_up(Key::Z);
+    h.run();
+    assert!(!loupe(&h));
+}

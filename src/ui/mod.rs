@@ -195,7 +195,7 @@ fn panel_keys_ui(ui: &egui::Ui, state: &mut UiState) {
 }
 
 /// Every shortcut of the reading view, in one place.
-pub const SHORTCUTS: [(&str, &str); 27] = [
+pub const SHORTCUTS: [(&str, &str); 28] = [
     ("Wheel", "next / previous image (one notch = one image)"),
     ("Ctrl + wheel, pinch", "zoom about the pointer"),
     ("+  −  0", "zoom in, out, fit"),
@@ -218,8 +218,9 @@ pub const SHORTCUTS: [(&str, &str); 27] = [
     ("G  P  X", "segment, brush, eraser"),
     (
         "Drag a handle",
-        "move that end (no threshold: 1 px is 1 px)",
+        "move that end (no threshold: 1 px is 1 px; magnifier shown)",
     ),
+    ("Hold Z", "magnifier at the pointer"),
     (
         "← → ↑ ↓ after grabbing a handle",
         "nudge it 1 screen px (Shift: 10)",

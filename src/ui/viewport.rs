@@ -28,6 +28,8 @@ pub struct SliceTexture {
     pub wheel_accumulated: f32,
     /// The pane's image area on screen when last drawn (for layout tests).
     pub last_pane_rect: Option<Rect>,
+    /// Whether the magnifier was drawn in the last frame.
+    pub loupe_shown: bool,
 }
 
 impl SliceTexture {
@@ -195,6 +197,27 @@ pub fn pane_ui(
             egui::StrokeKind::Inside,
         );
     }
+    let loupe_key = ui.input(|i| i.key_down(egui::Key::Z) && i.modifiers.is_none())
+        && !ui.ctx().egui_wants_keyboard_input();
+    let dragging_handle = workspace.gesture_pane == Some(pane)
+        && matches!(
+            workspace.tools.gesture,
+            crate::tools::Gesture::Editing {
+                handle: Some(_),
+                ..
+            }
+        );
+    texture.loupe_shown = false;
+    if (loupe_key || dragging_handle)
+        && let Some(pointer) = response
+            .hover_pos()
+            .or(ui.input(|i| i.pointer.latest_pos()))
+        && image_area.contains(pointer)
+    {
+        loupe_ui(
+            ui, image_area, pointer, workspace, pane, entry, &frame, &map, texture,
+        );
+    }
     input_ui(
         ui,
         &response,
@@ -221,6 +244,76 @@ fn point_at(entry: &SeriesEntry, map: &ScreenMap, screen: Pos2) -> Option<Vec3> 
 fn screen_at(entry: &SeriesEntry, map: &ScreenMap, point: Vec3) -> Option<Pos2> {
     let (u, v, _) = entry.geometry.plane_from_point(&map.frame, point)?;
     Some(map.screen_from_plane(u, v))
+}
+
+/// Magnification of the loupe over the pane's own scale.
+const LOUPE_ZOOM: f32 = 3.0;
+/// Side of the loupe (screen points).
+const LOUPE_SIZE: f32 = 180.0;
+
+/// The magnifier: the image and measurements around the pointer at
+/// [`LOUPE_ZOOM`] times the pane's scale, in a square beside the pointer
+/// (never under it), with a crosshair at the pointer's pixel. Shown while
+/// a handle is dragged and while Z is held.
+#[allow(clippy::too_many_arguments)]
+fn loupe_ui(
+    ui: &egui::Ui,
+    area: Rect,
+    pointer: Pos2,
+    workspace: &Workspace,
+    pane: usize,
+    entry: &SeriesEntry,
+    frame: &PlaneFrame,
+    map: &ScreenMap,
+    texture: &mut SliceTexture,
+) {
+    let size = Vec2::splat(LOUPE_SIZE);
+    // up and to the right of the pointer, flipped where the pane ends
+    let mut min = pointer + Vec2::new(40.0, -40.0 - LOUPE_SIZE);
+    if min.x + size.x > area.max.x {
+        min.x = pointer.x - 40.0 - size.x;
+    }
+    if min.y < area.min.y {
+        min.y = pointer.y + 40.0;
+    }
+    let rect = Rect::from_min_size(min, size).intersect(area);
+    let centre = rect.center();
+    let magnified = |p: Pos2| centre + (p - pointer) * LOUPE_ZOOM;
+    let loupe_map = ScreenMap {
+        image_rect: Rect::from_min_max(
+            magnified(map.image_rect.min),
+            magnified(map.image_rect.max),
+        ),
+        points_per_unit: map.points_per_unit * LOUPE_ZOOM,
+        frame: *frame,
+    };
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, Color32::BLACK);
+    if let Some(id) = texture.texture(ui.ctx(), entry, frame) {
+        painter.image(
+            id,
+            loupe_map.image_rect,
+            Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
+            Color32::WHITE,
+        );
+    }
+    measurements_ui(&painter, workspace, pane, entry, &loupe_map);
+    let cross = Stroke::new(1.0, Color32::from_rgba_unmultiplied(255, 220, 120, 160));
+    painter.line_segment(
+        [centre - Vec2::new(8.0, 0.0), centre + Vec2::new(8.0, 0.0)],
+        cross,
+    );
+    painter.line_segment(
+        [centre - Vec2::new(0.0, 8.0), centre + Vec2::new(0.0, 8.0)],
+        cross,
+    );
+    painter.rect_stroke(
+        rect,
+        0.0,
+        Stroke::new(1.5, Color32::from_gray(200)),
+        egui::StrokeKind::Inside,
+    );
+    texture.loupe_shown = true;
 }
 
 /// Screen points of trackpad (pixel-unit) scrolling per slice.
