@@ -410,3 +410,39 @@ fn linked_compare_panes_share_zoom_pan_and_window() {
     ws.apply(Command::SetZoom { pane: 0, zoom: 1.0 });
     assert_ne!(ws.panes[0].zoom, ws.panes[1].zoom);
 }
+
+#[test]
+fn a_lesion_not_yet_measured_at_this_visit_is_shown_where_the_sync_offset_expects_it() {
+    // other frames of reference; the W8 series starts 100 mm higher, so the
+    // same anatomy lies 100 mm higher there (current − prior = +100 mm)
+    let mut ws = workspace();
+    ws.apply(Command::SetSlice { pane: 0, index: 3 });
+    let m = draw(&mut ws, 0, Tool::Length, (10.0, 20.0), (50.0, 20.0));
+    ws.apply(Command::MakeLesion {
+        measurement: m,
+        category: Category::Target,
+        organ: "liver".into(),
+        lymph_node: false,
+    });
+    ws.apply(Command::ShowSeries { pane: 0, series: 1 });
+    ws.apply(Command::SetSlice { pane: 0, index: 8 });
+    // without an offset nothing can be said: the pane stays
+    ws.apply(Command::SelectLesion("T1".into()));
+    assert_eq!(
+        ws.pane_series(0)
+            .unwrap()
+            .view
+            .index_of(nadir::volume::plane::Plane::Native),
+        8
+    );
+    ws.link.offset_mm = Some(100.0);
+    ws.apply(Command::SelectLesion("T1".into()));
+    let view = ws.pane_series(0).unwrap().view;
+    assert_eq!(
+        view.index_of(nadir::volume::plane::Plane::Native),
+        3,
+        "same anatomy"
+    );
+    assert_eq!(view.index_of(nadir::volume::plane::Plane::FixedRow), 20);
+    assert_eq!(view.index_of(nadir::volume::plane::Plane::FixedColumn), 30);
+}

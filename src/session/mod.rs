@@ -1504,6 +1504,19 @@ impl Workspace {
                 })
             };
             let Some((_, m)) = on_series.or_else(same_frame) else {
+                // not measured in this frame of reference: where the reader's
+                // "sync here" offset says it should be
+                if let Some(voxel) = self.expected_voxel(pane, &measured)
+                    && let Some(e) = self.pane_entry_mut(pane)
+                {
+                    let [c, r, s] = voxel.map(|x| x.round().max(0.0) as usize);
+                    e.view.set_index(Plane::Native, s, &e.loaded.volume);
+                    e.view.set_index(Plane::FixedRow, r, &e.loaded.volume);
+                    e.view.set_index(Plane::FixedColumn, c, &e.loaded.volume);
+                    if let Some(m) = moved.get_mut(pane) {
+                        *m = true;
+                    }
+                }
                 continue;
             };
             let point = m.measurement.shape.centroid();
@@ -1533,6 +1546,29 @@ impl Workspace {
                 _ => {}
             }
         }
+    }
+
+    /// The voxel of `pane`'s series where a lesion measured only in other
+    /// frames of reference is expected: the measurement nearest in date,
+    /// moved along the slice normal by the reader's sync offset (current −
+    /// prior: added when the pane's date is later). `None` without an offset
+    /// or without pixel spacing.
+    fn expected_voxel(
+        &self,
+        pane: usize,
+        measured: &[(Date, StoredMeasurement)],
+    ) -> Option<[f64; 3]> {
+        let offset = self.link.offset_mm?;
+        let entry = self.pane_series(pane)?;
+        let date = entry.date?;
+        let (measured_on, m) = measured
+            .iter()
+            .filter(|(_, m)| m.measurement.spacing_known)
+            .min_by_key(|(d, _)| d.days_since(date).abs())?;
+        let normal = entry.geometry.plane_normal(Plane::Native)?;
+        let sign = if date > *measured_on { 1.0 } else { -1.0 };
+        let point = m.measurement.shape.centroid() + normal * (offset * sign);
+        entry.geometry.geometry.voxel_from_patient(point)
     }
 
     fn import_lesion_table(&mut self, path: &Path) {
