@@ -1503,28 +1503,15 @@ impl Workspace {
                     })
                 })
             };
-            let Some((_, m)) = on_series.or_else(same_frame) else {
-                // not measured in this frame of reference: where the reader's
-                // "sync here" offset says it should be
-                if let Some(voxel) = self.expected_voxel(pane, &measured)
-                    && let Some(e) = self.pane_entry_mut(pane)
-                {
-                    let [c, r, s] = voxel.map(|x| x.round().max(0.0) as usize);
-                    e.view.set_index(Plane::Native, s, &e.loaded.volume);
-                    e.view.set_index(Plane::FixedRow, r, &e.loaded.volume);
-                    e.view.set_index(Plane::FixedColumn, c, &e.loaded.volume);
-                    if let Some(m) = moved.get_mut(pane) {
-                        *m = true;
-                    }
-                }
-                continue;
-            };
-            let point = m.measurement.shape.centroid();
-            let spacing_known = m.measurement.spacing_known;
-            let target = if spacing_known || on_series.is_some() {
-                entry.geometry.geometry.voxel_from_patient(point)
-            } else {
-                None
+            let target = match on_series.or_else(same_frame) {
+                Some((_, m)) if m.measurement.spacing_known || on_series.is_some() => entry
+                    .geometry
+                    .geometry
+                    .voxel_from_patient(m.measurement.shape.centroid()),
+                Some(_) => None,
+                // not measured in this frame of reference: where the
+                // reader's "sync here" offset says it should be
+                None => self.expected_voxel(pane, &measured),
             };
             if let Some(voxel) = target
                 && let Some(e) = self.pane_entry_mut(pane)
