@@ -145,9 +145,8 @@ fn sign_off_toggles_lock_and_unlock_a_timepoint() {
     );
 }
 
-#[test]
-fn the_audit_button_opens_the_lesions_audit_trail_and_the_indicator_says_saved() {
-    let dir = tempfile::tempdir().unwrap();
+/// One baseline series in a new project file at `path`.
+fn project_workspace(path: &std::path::Path) -> Workspace {
     let mut ws = Workspace::default();
     ws.add_series(support::series(
         "bl",
@@ -158,7 +157,14 @@ fn the_audit_button_opens_the_lesions_audit_trail_and_the_indicator_says_saved()
         0.0,
         4,
     ));
-    ws.apply(Command::NewProject(dir.path().join("ui.nadir")));
+    ws.apply(Command::NewProject(path.to_path_buf()));
+    ws
+}
+
+#[test]
+fn the_audit_button_opens_the_lesions_audit_trail_and_the_indicator_says_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = project_workspace(&dir.path().join("ui.nadir"));
     let mut h = harness(ws);
     h.run();
     assert!(h.query_all_by_label_contains("ui.nadir").next().is_some());
@@ -196,17 +202,7 @@ fn without_a_project_the_indicator_says_changes_are_not_saved() {
 #[test]
 fn the_patient_audit_trail_shows_who_signed_off_and_when() {
     let dir = tempfile::tempdir().unwrap();
-    let mut ws = Workspace::default();
-    ws.add_series(support::series(
-        "bl",
-        "20240108",
-        "f1",
-        32,
-        [0.5, 0.5],
-        0.0,
-        4,
-    ));
-    ws.apply(Command::NewProject(dir.path().join("signed.nadir")));
+    let mut ws = project_workspace(&dir.path().join("signed.nadir"));
     ws.apply(Command::SetReader("Dr Reader".into()));
     let mut h = harness(ws);
     h.run();

@@ -241,22 +241,12 @@ fn a_two_pixel_handle_drag_moves_the_handle_two_pixels_and_arrows_nudge_it() {
     // press, move 2 px (under egui's drag threshold), release
     h.hover_at(handle);
     h.run();
-    h.event(Event::PointerButton {
-        pos: handle,
-        button: egui::PointerButton::Primary,
-        pressed: true,
-        modifiers: Modifiers::NONE,
-    });
+    primary(&mut h, handle, true);
     h.run();
     let to = handle + Vec2::new(2.0, 0.0);
     h.hover_at(to);
     h.run();
-    h.event(Event::PointerButton {
-        pos: to,
-        button: egui::PointerButton::Primary,
-        pressed: false,
-        modifiers: Modifiers::NONE,
-    });
+    primary(&mut h, to, false);
     h.run();
     let after = long_axis_start(&h, id);
     let moved_mm = after.distance(before);
@@ -279,6 +269,16 @@ fn a_two_pixel_handle_drag_moves_the_handle_two_pixels_and_arrows_nudge_it() {
     h.run();
     let undone = long_axis_start(&h, id).distance(before);
     assert!((undone - f64::from(3.0 / ppmm)).abs() < 0.02, "{undone}");
+}
+
+/// The platform's primary-button event at `pos` (press or release).
+fn primary(h: &mut Harness<'_, App>, pos: Pos2, pressed: bool) {
+    h.event(Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: Modifiers::NONE,
+    });
 }
 
 /// Two timepoints on one frame of reference: baseline and W8.
@@ -562,22 +562,12 @@ fn the_loupe_shows_while_a_handle_is_dragged_and_while_z_is_held() {
     let handle = screen(&h, PANE, 30.0, 64.0);
     h.hover_at(handle);
     h.run();
-    h.event(Event::PointerButton {
-        pos: handle,
-        button: egui::PointerButton::Primary,
-        pressed: true,
-        modifiers: Modifiers::NONE,
-    });
+    primary(&mut h, handle, true);
     h.run();
     h.hover_at(handle + Vec2::new(1.0, 0.0));
     h.run();
     assert!(loupe(&h), "magnifier while the handle is held");
-    h.event(Event::PointerButton {
-        pos: handle + Vec2::new(1.0, 0.0),
-        button: egui::PointerButton::Primary,
-        pressed: false,
-        modifiers: Modifiers::NONE,
-    });
+    primary(&mut h, handle + Vec2::new(1.0, 0.0), false);
     h.run();
     assert!(!loupe(&h), "gone on release");
     h.key_down(Key::Z);
