@@ -122,3 +122,30 @@ proptest! {
         inspect_bytes(&data);
     }
 }
+
+#[test]
+fn files_beside_the_images_that_are_not_dicom_are_marked_so_and_only_they() {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_scans");
+    let scan = nadir::dicom::scan(&folder).unwrap();
+    let mut names: Vec<String> = scan
+        .skipped
+        .iter()
+        .filter(|s| s.not_dicom)
+        .filter_map(|s| s.path.file_name().map(|n| n.to_string_lossy().to_string()))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["README.md", "lesions.csv", "truth.json"]);
+    assert!(
+        scan.skipped.iter().all(|s| s.not_dicom),
+        "{:?}",
+        scan.skipped
+    );
+    // a damaged DICOM file stays a failure: DICM magic, nothing after it
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = vec![0u8; 128];
+    bytes.extend_from_slice(b"DICM");
+    std::fs::write(dir.path().join("cut.dcm"), bytes).unwrap();
+    let scan = nadir::dicom::scan(dir.path()).unwrap();
+    assert_eq!(scan.skipped.len(), 1);
+    assert!(!scan.skipped[0].not_dicom);
+}

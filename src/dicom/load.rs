@@ -88,10 +88,10 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
         match open_object(&first.path).and_then(|o| check_encapsulated_end(&o, first).map(|()| o)) {
             Ok(o) => Some(o),
             Err(reason) => {
-                return Err(LoadError::NothingDecoded(vec![Skipped {
-                    path: first.path.clone(),
-                    reason: reason.0,
-                }]));
+                return Err(LoadError::NothingDecoded(vec![Skipped::new(
+                    first.path.clone(),
+                    reason.0,
+                )]));
             }
         }
     } else {
@@ -218,7 +218,7 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
                 .map(|h| h.path.clone())
                 && !skipped.iter().any(|s: &Skipped| s.path == path)
             {
-                skipped.push(Skipped { path, reason });
+                skipped.push(Skipped::new(path, reason));
             }
         }
         keep.retain(|i| !failed.contains(i));

@@ -18,6 +18,23 @@ pub struct Skipped {
     pub path: PathBuf,
     /// A human-readable reason.
     pub reason: String,
+    /// The file is not DICOM at all (no `DICM` magic, no data-set start; see
+    /// [`super::could_be_dicom`]): a CSV or README beside the images, which
+    /// the workstation ignores instead of counting as a failure. Not part of
+    /// the `inspect` output.
+    #[serde(skip)]
+    pub not_dicom: bool,
+}
+
+impl Skipped {
+    /// A DICOM file (or one that could be) that cannot be used, and why.
+    pub fn new(path: PathBuf, reason: String) -> Skipped {
+        Skipped {
+            path,
+            reason,
+            not_dicom: false,
+        }
+    }
 }
 
 /// One slice of a stack: a frame of one of the stack's files.
@@ -108,6 +125,9 @@ pub fn plan(files: &[PathBuf]) -> ScanResult {
             read_header(path).map_err(|reason| Skipped {
                 path: path.clone(),
                 reason: reason.0,
+                // decided here, in the parallel header pass, while the
+                // file is at hand
+                not_dicom: !super::could_be_dicom(path),
             })
         })
         .collect();

@@ -62,11 +62,8 @@ impl LoadJob {
                     }
                 };
                 let total_slices = scan.stacks.iter().map(|s| s.slices.len()).sum();
-                let (ignored, skipped): (Vec<Skipped>, Vec<Skipped>) = scan
-                    .skipped
-                    .iter()
-                    .cloned()
-                    .partition(|s| !dicom::could_be_dicom(&s.path));
+                let (ignored, skipped): (Vec<Skipped>, Vec<Skipped>) =
+                    scan.skipped.iter().cloned().partition(|s| s.not_dicom);
                 let _ = tx.send(LoadEvent::Planned {
                     total_slices,
                     skipped,
@@ -89,10 +86,7 @@ impl LoadJob {
                         Err(e) => LoadEvent::Failed(
                             plan.files
                                 .iter()
-                                .map(|h| Skipped {
-                                    path: h.path.clone(),
-                                    reason: e.to_string(),
-                                })
+                                .map(|h| Skipped::new(h.path.clone(), e.to_string()))
                                 .collect(),
                         ),
                     };

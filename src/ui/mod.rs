@@ -427,17 +427,24 @@ fn keyboard_ui(ui: &egui::Ui, workspace: &Workspace, state: &UiState, commands: 
         }
         // With a handle grabbed, the arrows nudge it by one screen pixel
         // (Shift: ten); otherwise Up/Down step images (Down = next image).
-        let nudging = nudge_target(workspace, state);
         let step = if i.modifiers.shift { 10.0 } else { 1.0 };
-        for (key, d) in [
+        let arrows: Vec<egui::Vec2> = [
             (Key::ArrowUp, egui::vec2(0.0, -1.0)),
             (Key::ArrowDown, egui::vec2(0.0, 1.0)),
             (Key::ArrowLeft, egui::vec2(-1.0, 0.0)),
             (Key::ArrowRight, egui::vec2(1.0, 0.0)),
-        ] {
-            if !i.key_pressed(key) {
-                continue;
-            }
+        ]
+        .into_iter()
+        .filter(|(key, _)| i.key_pressed(*key))
+        .map(|(_, d)| d)
+        .collect();
+        // looked up only when an arrow was pressed, not every frame
+        let nudging = if arrows.is_empty() {
+            None
+        } else {
+            nudge_target(workspace, state)
+        };
+        for d in arrows {
             match &nudging {
                 Some(nudge) => {
                     if let Some(command) = nudge.command(d * step) {
@@ -571,15 +578,15 @@ fn neighbour_series(workspace: &Workspace, step: i64) -> Option<usize> {
 
 /// The handle the arrow keys move: the grabbed handle of the selected
 /// measurement, when the active pane shows it.
-struct Nudge {
+struct Nudge<'a> {
     id: crate::tracking::MeasurementId,
     handle: usize,
     at: crate::geom::Vec3,
     map: viewport::ScreenMap,
-    geometry: crate::volume::plane::MeasurementGeometry,
+    geometry: &'a crate::volume::plane::MeasurementGeometry,
 }
 
-impl Nudge {
+impl Nudge<'_> {
     /// The command moving the handle by `delta` screen points.
     fn command(&self, delta: egui::Vec2) -> Option<Command> {
         let (u, v, _) = self.geometry.plane_from_point(&self.map.frame, self.at)?;
@@ -594,7 +601,7 @@ impl Nudge {
     }
 }
 
-fn nudge_target(workspace: &Workspace, state: &UiState) -> Option<Nudge> {
+fn nudge_target<'a>(workspace: &'a Workspace, state: &UiState) -> Option<Nudge<'a>> {
     let id = workspace.tools.selected?;
     let handle = workspace.tools.active_handle?;
     if workspace.tools.is_busy() {
@@ -611,7 +618,7 @@ fn nudge_target(workspace: &Workspace, state: &UiState) -> Option<Nudge> {
         handle,
         at,
         map: state.panes.get(pane)?.last_map?,
-        geometry: workspace.pane_series(pane)?.geometry.clone(),
+        geometry: &workspace.pane_series(pane)?.geometry,
     })
 }
 

@@ -401,9 +401,21 @@ fn input_ui(
     wheel_accumulated: &mut f32,
     commands: &mut Vec<Command>,
 ) {
-    let (events, shift, press_origin, latest, pressed, released, down) = ui.input(|i| {
+    if response.contains_pointer() {
+        ui.input(|i| {
+            wheel_ui(
+                &i.events,
+                i.pointer.latest_pos(),
+                response.rect,
+                pane,
+                workspace.wheel_reversed,
+                wheel_accumulated,
+                commands,
+            )
+        });
+    }
+    let (shift, press_origin, latest, pressed, released, down) = ui.input(|i| {
         (
-            i.events.clone(),
             i.modifiers.shift,
             i.pointer.press_origin(),
             i.pointer.latest_pos(),
@@ -412,17 +424,6 @@ fn input_ui(
             i.pointer.primary_down(),
         )
     });
-    if response.contains_pointer() {
-        wheel_ui(
-            &events,
-            latest,
-            response.rect,
-            pane,
-            workspace.wheel_reversed,
-            wheel_accumulated,
-            commands,
-        );
-    }
     if response.clicked() || response.drag_started() || response.secondary_clicked() {
         commands.push(Command::ActivatePane(pane));
     }
