@@ -578,3 +578,39 @@ fn the_loupe_shows_while_a_handle_is_dragged_and_while_z_is_held() {
     h.run();
     assert!(!loupe(&h));
 }
+
+#[test]
+fn a_click_in_one_reformat_pane_sets_the_other_two_and_the_layout_names_its_planes() {
+    let mut h = one_series(false);
+    h.state_mut()
+        .workspace
+        .apply(Command::SetLayout(nadir::session::Layout::Reformats));
+    h.run();
+    assert!(
+        h.query_by_label_contains("Axial + coronal + sagittal")
+            .is_some(),
+        "the layout is named by its planes"
+    );
+    // click in the axial pane, a quarter of the image in from its top-left
+    let rect = h.state().ui.panes[0]
+        .last_map
+        .expect("axial drawn")
+        .image_rect;
+    let at = rect.min + rect.size() * 0.25;
+    primary(&mut h, at, true);
+    h.run();
+    primary(&mut h, at, false);
+    h.run();
+    let view = h.state().workspace.series[0].view;
+    let (column, row) = (
+        view.index_of(Plane::FixedColumn),
+        view.index_of(Plane::FixedRow),
+    );
+    // 128 × 128 pixels: a quarter in is column/row 32 (± rounding)
+    assert!(
+        (31..=33).contains(&column),
+        "sagittal through column {column}"
+    );
+    assert!((31..=33).contains(&row), "coronal through row {row}");
+    assert_eq!(view.index_of(Plane::Native), 20, "the clicked plane stays");
+}

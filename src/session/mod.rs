@@ -186,6 +186,15 @@ pub enum Command {
         /// The fixed point, relative to the image area's centre.
         anchor: [f32; 2],
     },
+    /// Move the crosshair of the reformat layout to a voxel `[column, row,
+    /// slice]` of the pane's series: every plane family goes through it, so
+    /// a click in one pane sets the other two.
+    Crosshair {
+        /// Pane clicked.
+        pane: usize,
+        /// Voxel indices `[column, row, slice]`.
+        voxel: [usize; 3],
+    },
     /// Set the zoom of a pane to exactly this (1 = fit), about its centre.
     SetZoom {
         /// Pane.
@@ -814,6 +823,11 @@ impl Workspace {
                         anchor[1] - (anchor[1] - p.pan[1]) * applied,
                     ];
                     p.zoom = zoom;
+                }
+            }
+            Command::Crosshair { pane, voxel } => {
+                if let Some(e) = self.pane_entry_mut(pane) {
+                    e.view.set_voxel(voxel, &e.loaded.volume);
                 }
             }
             Command::SetZoom { pane, zoom } => {
@@ -1516,10 +1530,8 @@ impl Workspace {
             if let Some(voxel) = target
                 && let Some(e) = self.pane_entry_mut(pane)
             {
-                let [c, r, s] = voxel.map(|x| x.round().max(0.0) as usize);
-                e.view.set_index(Plane::Native, s, &e.loaded.volume);
-                e.view.set_index(Plane::FixedRow, r, &e.loaded.volume);
-                e.view.set_index(Plane::FixedColumn, c, &e.loaded.volume);
+                e.view
+                    .set_voxel(voxel.map(|x| x.round().max(0.0) as usize), &e.loaded.volume);
                 if let Some(m) = moved.get_mut(pane) {
                     *m = true;
                 }

@@ -1,6 +1,7 @@
 //! How images are shown: panes, per-series view state (plane indices and
 //! window), layouts, window presets, and linking two panes by patient position.
 
+use crate::geom::Orientation;
 use crate::volume::plane::{Plane, plane_count};
 use crate::volume::{Volume, Window};
 
@@ -40,6 +41,15 @@ impl SeriesView {
             Plane::FixedColumn => &mut self.index[2],
         };
         *slot = index.min(last);
+    }
+
+    /// Points every plane family through voxel `[column, row, slice]`
+    /// (clamped): the crosshair of the reformat layout.
+    pub fn set_voxel(&mut self, voxel: [usize; 3], volume: &Volume) {
+        let [column, row, slice] = voxel;
+        self.set_index(Plane::Native, slice, volume);
+        self.set_index(Plane::FixedRow, row, volume);
+        self.set_index(Plane::FixedColumn, column, volume);
     }
 
     /// Moves `plane` by `delta`, clamped.
@@ -95,12 +105,21 @@ impl Layout {
         }
     }
 
-    /// Menu name with shortcut.
-    pub fn name(self) -> &'static str {
+    /// Menu name; the reformat layout is named by the planes it shows for a
+    /// series of `orientation` ("Sagittal + axial + coronal" for a sagittal
+    /// MR).
+    pub fn name(self, orientation: Option<Orientation>) -> String {
         match self {
-            Layout::Single => "Single",
-            Layout::Reformats => "Axial + reformats",
-            Layout::Compare => "Compare prior / current",
+            Layout::Single => "Single".to_string(),
+            Layout::Reformats => {
+                let [native, row, column] = Plane::ALL.map(|p| p.anatomical_name(orientation));
+                format!(
+                    "{native} + {} + {}",
+                    row.to_lowercase(),
+                    column.to_lowercase()
+                )
+            }
+            Layout::Compare => "Compare prior / current".to_string(),
         }
     }
 }

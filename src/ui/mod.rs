@@ -1086,9 +1086,12 @@ pub fn pretty_date(date: &str) -> String {
 
 /// One selectable entry per pane layout (used by the View menu and the toolbar).
 fn layout_choice_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<Command>) {
+    let orientation = workspace
+        .active_series()
+        .and_then(|e| e.volume().geometry.orientation);
     for layout in [Layout::Single, Layout::Reformats, Layout::Compare] {
         if ui
-            .selectable_label(workspace.layout == layout, layout.name())
+            .selectable_label(workspace.layout == layout, layout.name(orientation))
             .clicked()
         {
             commands.push(Command::SetLayout(layout));

@@ -184,7 +184,7 @@ pub fn pane_ui(
         );
     }
     if workspace.layout == Layout::Reformats {
-        reference_lines_ui(&painter, entry, p.plane, &map);
+        reference_lines_ui(&painter, entry, &map);
     }
     super::segmentation::mask_overlay_ui(&painter, workspace, pane, &map);
     measurements_ui(&painter, workspace, pane, entry, &map);
@@ -466,8 +466,23 @@ fn input_ui(
             });
         }
     } else if response.clicked() {
-        let hit = response.interact_pointer_pos().and_then(hit_at);
+        let at = response.interact_pointer_pos();
+        let hit = at.and_then(hit_at);
         commands.push(Command::SelectMeasurement(hit.map(|h| h.id)));
+        // in the reformats, a click beside any measurement sets the crosshair
+        if hit.is_none()
+            && workspace.layout == Layout::Reformats
+            && workspace.tools.active == crate::tools::Tool::Navigate
+            && let Some((s, r, c)) = at.and_then(|p| {
+                let (u, v) = map.plane_from_screen(p);
+                map.frame.nearest_voxel(u, v)
+            })
+        {
+            commands.push(Command::Crosshair {
+                pane,
+                voxel: [c, r, s],
+            });
+        }
     }
     let primary = egui::PointerButton::Primary;
     // A press on a handle takes it at once: no drag threshold, so a 2 px
@@ -692,44 +707,36 @@ fn measurements_ui(
     }
 }
 
-fn reference_lines_ui(painter: &egui::Painter, entry: &SeriesEntry, plane: Plane, map: &ScreenMap) {
+/// Where the other two planes of the reformat layout cut this one: a line
+/// per plane family other than the pane's, through the family's current
+/// index (the crosshair).
+fn reference_lines_ui(painter: &egui::Painter, entry: &SeriesEntry, map: &ScreenMap) {
     let stroke = Stroke::new(1.0, Color32::from_rgba_unmultiplied(90, 160, 220, 110));
-    let view = entry.view;
     let frame = &map.frame;
-    let (w, h) = (frame.width as f64, frame.height as f64);
-    let line_at_voxel = |voxel: [f64; 3], vertical: bool| {
-        let (u, v, _) = frame.plane_from_voxel(voxel);
-        let (a, b) = if vertical {
-            (
-                map.screen_from_plane(u, -0.5),
-                map.screen_from_plane(u, h - 0.5),
-            )
-        } else {
-            (
-                map.screen_from_plane(-0.5, v),
-                map.screen_from_plane(w - 0.5, v),
-            )
-        };
-        painter.line_segment([a, b], stroke);
-    };
-    let [s, r, c] = [
-        view.index_of(Plane::Native) as f64,
-        view.index_of(Plane::FixedRow) as f64,
-        view.index_of(Plane::FixedColumn) as f64,
-    ];
-    match plane {
-        Plane::Native => {
-            line_at_voxel([0.0, r, s], false);
-            line_at_voxel([c, 0.0, s], true);
+    let volume = entry.volume();
+    let extent = [volume.columns(), volume.rows(), volume.slices()].map(|n| n as f64 - 0.5);
+    let fixed = frame.fixed_axis();
+    // voxel axis [column, row, slice] held by each plane family
+    for (plane, axis) in [
+        (Plane::FixedColumn, 0),
+        (Plane::FixedRow, 1),
+        (Plane::Native, 2),
+    ] {
+        if axis == fixed {
+            continue;
         }
-        Plane::FixedRow => {
-            line_at_voxel([0.0, r, s], false);
-            line_at_voxel([c, r, 0.0], true);
-        }
-        Plane::FixedColumn => {
-            line_at_voxel([c, 0.0, s], false);
-            line_at_voxel([c, r, 0.0], true);
-        }
+        let along = 3 - axis - fixed;
+        let mut from = [0.0; 3];
+        from[fixed] = frame.index as f64;
+        from[axis] = entry.view.index_of(plane) as f64;
+        from[along] = -0.5;
+        let mut to = from;
+        to[along] = extent[along];
+        let ends = [from, to].map(|voxel| {
+            let (u, v, _) = frame.plane_from_voxel(voxel);
+            map.screen_from_plane(u, v)
+        });
+        painter.line_segment(ends, stroke);
     }
 }
 
