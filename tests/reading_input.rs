@@ -614,3 +614,53 @@ fn a_click_in_one_reformat_pane_sets_the_other_two_and_the_layout_names_its_plan
     assert!((31..=33).contains(&row), "coronal through row {row}");
     assert_eq!(view.index_of(Plane::Native), 20, "the clicked plane stays");
 }
+
+#[test]
+fn the_zoom_tool_magnifies_by_dragging_up_about_the_press_point() {
+    let mut h = one_series(false);
+    let p = centre(&h) + Vec2::new(-70.0, 40.0);
+    h.hover_at(p);
+    h.run();
+    h.key_press(Key::M);
+    h.run();
+    assert_eq!(
+        h.state().workspace.tools.active,
+        nadir::tools::Tool::Zoom,
+        "M picks the zoom tool"
+    );
+    let under = h.state().ui.panes[PANE]
+        .last_map
+        .unwrap()
+        .plane_from_screen(p);
+    let window_before = h.state().workspace.series[0].view.window;
+    primary(&mut h, p, true);
+    h.run();
+    // drag up in small moves, as a mouse reports it
+    for step in 1..=14 {
+        h.hover_at(p - Vec2::new(0.0, 5.0 * step as f32));
+        h.step();
+    }
+    primary(&mut h, p - Vec2::new(0.0, 70.0), false);
+    h.run();
+    let z = zoom(&h);
+    assert!(z > 1.6 && z < 2.1, "70 points up about doubles: {z}");
+    let now = h.state().ui.panes[PANE]
+        .last_map
+        .unwrap()
+        .plane_from_screen(p);
+    assert!(
+        (now.0 - under.0).abs() < 0.05 && (now.1 - under.1).abs() < 0.05,
+        "the pixel where the drag began stays: {under:?} -> {now:?}"
+    );
+    assert_eq!(
+        h.state().workspace.series[0].view.window,
+        window_before,
+        "no window/level change"
+    );
+    assert!(
+        h.state()
+            .workspace
+            .current_patient()
+            .is_none_or(|p| p.lesions.is_empty())
+    );
+}

@@ -17,6 +17,8 @@ use crate::tracking::MeasurementId;
 pub enum Tool {
     /// Stack scroll, window/level and pan with the left button; edit existing measurements.
     Navigate,
+    /// Zoom by dragging: up magnifies, down reduces, about the press point.
+    Zoom,
     /// A line.
     Length,
     /// Long axis plus perpendicular short axis.
@@ -35,8 +37,9 @@ pub enum Tool {
 
 impl Tool {
     /// Every tool, in tool-bar order.
-    pub const ALL: [Tool; 8] = [
+    pub const ALL: [Tool; 9] = [
         Tool::Navigate,
+        Tool::Zoom,
         Tool::Length,
         Tool::Bidirectional,
         Tool::Ellipse,
@@ -50,6 +53,7 @@ impl Tool {
     pub fn name(self) -> &'static str {
         match self {
             Tool::Navigate => "Navigate",
+            Tool::Zoom => "Zoom",
             Tool::Length => "Length",
             Tool::Bidirectional => "Bidirectional",
             Tool::Ellipse => "Ellipse ROI",
@@ -64,6 +68,7 @@ impl Tool {
     pub fn shortcut(self) -> char {
         match self {
             Tool::Navigate => 'V',
+            Tool::Zoom => 'M',
             Tool::Length => 'L',
             Tool::Bidirectional => 'B',
             Tool::Ellipse => 'E',
@@ -79,6 +84,9 @@ impl Tool {
         let what = match self {
             Tool::Navigate => {
                 "Left-drag: window/level. Drag a handle to edit, the outline to move."
+            }
+            Tool::Zoom => {
+                "Drag up to magnify, down to reduce, about where you pressed. Ctrl+wheel and +/- zoom with any tool; 0 fits."
             }
             Tool::Length => "Drag from one end to the other.",
             Tool::Bidirectional => {
@@ -103,7 +111,7 @@ impl Tool {
 
     /// Whether this tool draws new measurements.
     pub fn draws(self) -> bool {
-        self != Tool::Navigate
+        !matches!(self, Tool::Navigate | Tool::Zoom)
     }
 }
 
@@ -378,7 +386,7 @@ fn drawn_shape(
 ) -> Option<Shape> {
     let extent = start.distance(current);
     match tool {
-        Tool::Navigate | Tool::Segment | Tool::Brush | Tool::Eraser => None,
+        Tool::Navigate | Tool::Zoom | Tool::Segment | Tool::Brush | Tool::Eraser => None,
         Tool::Length => (extent >= plane.min_extent).then_some(Shape::Length(Length {
             start,
             end: current,

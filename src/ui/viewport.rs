@@ -246,6 +246,9 @@ fn screen_at(entry: &SeriesEntry, map: &ScreenMap, point: Vec3) -> Option<Pos2> 
     Some(map.screen_from_plane(u, v))
 }
 
+/// Zoom factor per screen point dragged with the Zoom tool (×2 per 70 pt).
+const ZOOM_PER_DRAG_POINT: f32 = 1.01;
+
 /// Magnification of the loupe over the pane's own scale.
 const LOUPE_ZOOM: f32 = 3.0;
 /// Side of the loupe (screen points).
@@ -572,6 +575,14 @@ fn input_ui(
                     event: PointerEvent::Drag(now),
                 });
             }
+        } else if workspace.tools.active == crate::tools::Tool::Zoom {
+            // about the press point: drag up magnifies
+            let anchor = press_origin.unwrap_or(response.rect.center()) - response.rect.center();
+            commands.push(Command::ZoomAt {
+                pane,
+                factor: ZOOM_PER_DRAG_POINT.powf(-response.drag_delta().y),
+                anchor: [anchor.x, anchor.y],
+            });
         } else if !workspace.tools.active.draws() {
             window_drag = true;
         }
