@@ -105,12 +105,20 @@ fn a_reopened_project_restores_patients_locks_and_settings() {
     let mut ws = workspace();
     ws.apply(Command::NewProject(path.clone()));
     track(&mut ws);
+    ws.apply(Command::SetReader("Dr Who".into()));
     ws.apply(Command::SetLock {
         date: date("2024-01-08"),
         locked: true,
     });
+    // who signed, and when, is shown at once
+    let signed = ws
+        .project
+        .sign_off("P-TEST", date("2024-01-08"))
+        .unwrap()
+        .clone();
+    assert_eq!(signed.by, "Dr Who");
+    assert!(signed.at_utc.ends_with('Z'), "{}", signed.at_utc);
     ws.apply(Command::SetBlinded(true));
-    ws.apply(Command::SetReader("Dr Who".into()));
     flush(&mut ws);
     drop(ws);
     let mut fresh = Workspace::default();
@@ -119,6 +127,11 @@ fn a_reopened_project_restores_patients_locks_and_settings() {
     assert!(folders.is_empty());
     assert_eq!(fresh.project.missing.len(), 2);
     assert!(fresh.project.is_locked("P-TEST", date("2024-01-08")));
+    let reopened = fresh
+        .project
+        .sign_off("P-TEST", date("2024-01-08"))
+        .unwrap();
+    assert_eq!(reopened.by, "Dr Who", "the signer survives reopening");
     assert!(fresh.project.blinded);
     assert_eq!(fresh.project.reader.as_deref(), Some("Dr Who"));
     let p = fresh.patients.get("P-TEST").unwrap();

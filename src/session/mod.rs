@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 pub use attach::{AttachConcern, LesionChoice, lesion_choice};
 pub use cohort::{Central, Cohort, CohortJob, CohortSource, CohortState};
 pub use load::{LoadEvent, LoadJob};
-pub use project::{AuditView, ProjectSession, SaveStatus};
+pub use project::{AuditView, ProjectSession, SaveStatus, SignOff};
 pub use segmentation::{SegmentGesture, SegmentState};
 pub use signal::{LesionSignal, SignalSummary, SignalVisit};
 pub use view::{

@@ -58,6 +58,15 @@ pub struct AuditView {
     pub rows: Vec<AuditRow>,
 }
 
+/// Who signed a timepoint off, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignOff {
+    /// The reader's name.
+    pub by: String,
+    /// UTC, ISO 8601.
+    pub at_utc: String,
+}
+
 /// Project state of a session (also meaningful without a file: blinding,
 /// locks and pseudonyms then live only in memory).
 #[derive(Debug, Default)]
@@ -70,8 +79,9 @@ pub struct ProjectSession {
     pub reader: Option<String>,
     /// Pseudonyms by patient key (`Subject 1` …).
     pub pseudonyms: BTreeMap<String, String>,
-    /// Locked (signed-off) timepoints: (patient key, date).
-    pub locks: BTreeSet<(String, Date)>,
+    /// Locked (signed-off) timepoints by (patient key, date): who signed
+    /// and when.
+    pub locks: BTreeMap<(String, Date), SignOff>,
     /// Series references of the project by SeriesInstanceUID.
     pub series: BTreeMap<String, SeriesRef>,
     /// Series references whose images were not found.
@@ -104,9 +114,14 @@ impl ProjectSession {
         name
     }
 
-    /// Whether a timepoint is locked.
+    /// Who signed a timepoint off and when; `None` while it is open.
+    pub fn sign_off(&self, key: &str, date: Date) -> Option<&SignOff> {
+        self.locks.get(&(key.to_string(), date))
+    }
+
+    /// Whether a timepoint is locked (signed off).
     pub fn is_locked(&self, key: &str, date: Date) -> bool {
-        self.locks.contains(&(key.to_string(), date))
+        self.locks.contains_key(&(key.to_string(), date))
     }
 
     /// The autosave state.
@@ -521,7 +536,7 @@ impl Workspace {
         for s in series {
             self.project.write(WriteRequest::PutSeries(s));
         }
-        for (key, date) in self.project.locks.clone() {
+        for (key, date) in self.project.locks.keys().cloned().collect::<Vec<_>>() {
             self.project.write(WriteRequest::SetLock {
                 patient_key: key,
                 date,
@@ -563,7 +578,13 @@ impl Workspace {
         self.project.locks = contents
             .locks
             .iter()
-            .map(|l| (l.patient_key.clone(), l.date))
+            .map(|l| {
+                let signed = SignOff {
+                    by: l.locked_by.clone(),
+                    at_utc: l.locked_at_utc.clone(),
+                };
+                ((l.patient_key.clone(), l.date), signed)
+            })
             .collect();
         self.project.blinded = contents.settings.blinded;
         self.project.reader = contents.settings.reader.clone();
@@ -626,9 +647,13 @@ impl Workspace {
         };
         let entry = (key.clone(), date);
         let changed = if locked {
-            self.project.locks.insert(entry)
+            let signed = SignOff {
+                by: self.project.reader_name(),
+                at_utc: crate::store::now_utc(),
+            };
+            self.project.locks.insert(entry, signed).is_none()
         } else {
-            self.project.locks.remove(&entry)
+            self.project.locks.remove(&entry).is_some()
         };
         if changed {
             self.project.write(WriteRequest::SetLock {

@@ -234,7 +234,8 @@ pub fn signoff_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<C
             "A signed-off timepoint is read-only; unlocking is recorded in the audit trail",
         );
         for t in &patient.timepoints {
-            let locked = workspace.project.is_locked(&key, t.date);
+            let signed = workspace.project.sign_off(&key, t.date);
+            let locked = signed.is_some();
             let label = if locked {
                 format!("{} signed off", patient.visit_label(t.date))
             } else {
@@ -244,10 +245,13 @@ pub fn signoff_ui(ui: &mut egui::Ui, workspace: &Workspace, commands: &mut Vec<C
                 "{} ({}): {}",
                 patient.visit_label(t.date),
                 workspace.date_label(&key, t.date),
-                if locked {
-                    "signed off — click to unlock"
-                } else {
-                    "open — click to sign off (lock)"
+                match signed {
+                    Some(s) => format!(
+                        "signed off by {} at {} UTC — click to unlock",
+                        s.by,
+                        s.at_utc.replace('T', " ").trim_end_matches('Z')
+                    ),
+                    None => "open — click to sign off (lock)".to_string(),
                 }
             );
             if ui
