@@ -353,16 +353,17 @@ fn compare_header_ui(
                 .unwrap_or_default();
             ui.horizontal(|ui| {
                 ui.label(egui::RichText::new(format!("{role}: {visit}")).strong());
-                ui.label(format!(
+                let series = format!(
                     "{} · {} {}",
                     series_date_text(workspace, entry),
                     entry.volume().meta.modality,
                     workspace.blind_text(&entry.volume().meta.series_description)
-                ));
+                );
+                elided_label(ui, egui::RichText::new(series));
             });
             ui.horizontal(|ui| {
                 if pane == 0 {
-                    ui.label(egui::RichText::new("Click a series in the browser to change this pane (Tab switches panes).").weak());
+                    elided_label(ui, egui::RichText::new("Click a series in the browser to change this pane (Tab switches panes).").weak());
                     return;
                 }
                 let mut linked = workspace.link.enabled;
@@ -384,9 +385,17 @@ fn compare_header_ui(
                         egui::Color32::from_rgb(240, 180, 110),
                     ),
                 };
-                ui.colored_label(colour, text);
+                elided_label(ui, egui::RichText::new(text).color(colour));
             });
         });
+}
+
+/// A one-line label that elides with "…" where the space ends and shows the
+/// whole text on hover (pane headers: nothing clips or overlaps).
+fn elided_label(ui: &mut egui::Ui, text: egui::RichText) -> egui::Response {
+    let full = text.text().to_string();
+    ui.add(egui::Label::new(text).truncate())
+        .on_hover_text(full)
 }
 
 fn keyboard_ui(ui: &egui::Ui, workspace: &Workspace, state: &UiState, commands: &mut Vec<Command>) {
