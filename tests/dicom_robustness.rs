@@ -149,3 +149,44 @@ fn files_beside_the_images_that_are_not_dicom_are_marked_so_and_only_they() {
     assert_eq!(scan.skipped.len(), 1);
     assert!(!scan.skipped[0].not_dicom);
 }
+
+/// The data set of a Part 10 file without preamble and file meta group.
+fn without_file_meta(part10: &[u8]) -> Vec<u8> {
+    assert_eq!(&part10[128..132], b"DICM");
+    let group_length = u32::from_le_bytes(part10[140..144].try_into().unwrap()) as usize;
+    part10[144 + group_length..].to_vec()
+}
+
+/// Data sets without file meta, damaged: cut anywhere, or with a length
+/// that reaches past the end of the file, are skipped with a reason (the
+/// length is caught before dicom-rs allocates for it).
+#[test]
+fn damaged_data_sets_without_meta_are_skipped() {
+    let raw = without_file_meta(&seed_files()[0]);
+    for cut in [8, 9, 30, 200, raw.len() / 2, raw.len() - 1] {
+        inspect_bytes(&raw[..cut]);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let scan = nadir::dicom::scan(&path).unwrap();
+        assert!(scan.stacks.is_empty(), "{name}");
+        assert_eq!(scan.skipped.len(), 1, "{name}");
+        scan.skipped[0].clone()
+    };
+    // implicit VR: (0008,0005) declares 2 GiB
+    let mut huge = vec![8, 0, 5, 0, 0, 0, 0, 0x80];
+    huge.extend_from_slice(b"ISO_IR 100");
+    let s = write("huge_implicit", &huge);
+    assert_eq!(s.kind, nadir::dicom::SkipReason::Truncated, "{}", s.reason);
+    assert!(s.reason.contains("(0008,0005)"), "{}", s.reason);
+    // explicit VR: a sequence of undefined length whose item holds an OB of 4 GiB
+    let mut nested = vec![8, 0, 5, 0, b'C', b'S', 2, 0, b'I', b'R'];
+    nested.extend_from_slice(&[8, 0, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+    nested.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+    nested.extend_from_slice(&[9, 0, 0x10, 0x10, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFE]);
+    nested.extend_from_slice(&[0; 16]);
+    let s = write("huge_nested", &nested);
+    assert_eq!(s.kind, nadir::dicom::SkipReason::Truncated, "{}", s.reason);
+}

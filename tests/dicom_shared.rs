@@ -436,3 +436,136 @@ fn t2_weighting_of_real_mr_series() {
         assert_eq!(call.t2_weighted, expected, "{case}: {}", call.reason);
     }
 }
+
+/// The data set of a Part 10 file without its preamble and file meta group
+/// (the group's length is its first element, (0002,0000) UL): the form
+/// dcmtk reads as a "raw" data set, in the file's own transfer syntax.
+fn without_file_meta(part10: &[u8]) -> Vec<u8> {
+    assert_eq!(&part10[128..132], b"DICM");
+    assert_eq!(&part10[132..138], b"\x02\x00\x00\x00UL");
+    let group_length = u32::from_le_bytes(part10[140..144].try_into().unwrap()) as usize;
+    part10[144 + group_length..].to_vec()
+}
+
+fn inspect_dir(dir: &std::path::Path) -> InspectReport {
+    inspect(&InspectArgs {
+        dir: dir.to_path_buf(),
+        json: true,
+        no_hash: false,
+    })
+    .unwrap()
+}
+
+/// A data set without preamble and file meta (implicit VR LE, as most such
+/// files are, and explicit VR LE; single slices, a sorted 5-slice CT stack
+/// and a 10-frame enhanced MR) is found by the scan and loads with the same
+/// pixels, geometry and SOP Instance UIDs as the Part 10 original.
+#[test]
+fn data_sets_without_file_meta_load_like_the_original() {
+    let Some(root) = shared() else { return };
+    let cases: &[(&str, usize)] = &[
+        ("tcia-lung-pet-ct-dx/Lung_Dx-A0001_CT_chest_5mm", 5), // IVRLE
+        ("dcm_qa_ts/2_implicit_le", 1),                        // IVRLE
+        ("dcm_qa_ts/1_explicit_le", 1),                        // EVRLE
+        ("pydicom-data/emri_small", 1),                        // EVRLE, 10 frames
+    ];
+    for &(case, take) in cases {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(case))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let original = tempfile::tempdir().unwrap();
+        let raw = tempfile::tempdir().unwrap();
+        for (i, file) in files.iter().take(take).enumerate() {
+            let bytes = std::fs::read(file).unwrap();
+            std::fs::write(original.path().join(format!("{i}.dcm")), &bytes).unwrap();
+            std::fs::write(raw.path().join(format!("{i}")), without_file_meta(&bytes)).unwrap();
+        }
+        let want = inspect_dir(original.path());
+        let got = inspect_dir(raw.path());
+        assert!(got.skipped.is_empty(), "{case}: {:?}", got.skipped);
+        assert_eq!(got.series.len(), 1, "{case}");
+        let (w, g) = (&want.series[0], &got.series[0]);
+        assert_eq!(g.pixel_sha256, w.pixel_sha256, "{case}");
+        assert!(g.pixel_sha256.is_some());
+        assert_eq!(g.instances_in_order, w.instances_in_order, "{case}");
+        assert_eq!(g.slices, w.slices, "{case}");
+        assert_eq!(g.origin_mm, w.origin_mm, "{case}");
+        assert_eq!(g.rescaled_min, w.rescaled_min, "{case}");
+        assert!(!g.instances_in_order[0].is_empty(), "{case}");
+    }
+}
+
+/// `pydicom/bad-input/no_meta.dcm` is a data set without meta that starts
+/// one byte off: it stays skipped, as not DICOM, with dicom-rs's reason.
+#[test]
+fn a_data_set_without_meta_that_starts_off_is_still_skipped() {
+    let Some(root) = shared() else { return };
+    let scan = dicom::scan(&root.join("pydicom/bad-input/no_meta.dcm")).unwrap();
+    assert!(scan.stacks.is_empty());
+    assert_eq!(scan.skipped.len(), 1);
+    assert_eq!(scan.skipped[0].kind, dicom::SkipReason::NotDicom);
+}
+
+/// Every file skipped under `case` (by the scan or while decoding), by file
+/// name, with the plain kind of reason.
+fn skip_kinds(case: &str) -> std::collections::BTreeMap<String, dicom::SkipReason> {
+    let Some(root) = shared() else {
+        return Default::default();
+    };
+    let scan = dicom::scan(&root.join(case)).unwrap();
+    let mut skipped = scan.skipped.clone();
+    for plan in &scan.stacks {
+        match dicom::load_stack(plan, &LoadOptions::default()) {
+            Ok(loaded) => skipped.extend(loaded.skipped),
+            Err(dicom::LoadError::NothingDecoded(s)) => skipped.extend(s),
+            Err(e) => panic!("{case}: {e}"),
+        }
+    }
+    skipped
+        .into_iter()
+        .map(|s| {
+            let name = s.path.file_name().unwrap().to_string_lossy().to_string();
+            (name, s.kind)
+        })
+        .collect()
+}
+
+/// The plain reasons of the real broken files: each from typed facts where
+/// the skip is made (first bytes, SOP class, I/O error kind, decoder).
+#[test]
+fn real_broken_files_get_plain_reasons() {
+    use dicom::SkipReason::*;
+    let kinds = skip_kinds("pydicom/bad-input");
+    if shared().is_none() {
+        return;
+    }
+    let plain = |name: &str| kinds.get(name).map(|k| k.to_string()).unwrap_or_default();
+    assert_eq!(kinds.len(), 11, "{kinds:?}");
+    assert_eq!(kinds["README.txt"], NotDicom);
+    assert_eq!(kinds["zipMR.gz"], NotDicom);
+    assert_eq!(kinds["no_meta.dcm"], NotDicom);
+    assert_eq!(plain("rtplan.dcm"), "not an image: RT plan");
+    assert_eq!(plain("test-SR.dcm"), "not an image: structured report");
+    assert_eq!(plain("rtplan_truncated.dcm"), "truncated");
+    assert_eq!(kinds["MR_truncated.dcm"], Truncated);
+    assert_eq!(
+        kinds["emri_small_jpeg_2k_lossless_too_short.dcm"],
+        Truncated
+    );
+    assert_eq!(kinds["badVR.dcm"], DamagedHeader);
+    assert_eq!(kinds["meta_missing_tsyntax.dcm"], DamagedHeader);
+    assert_eq!(
+        plain("JPEG2000-embedded-sequence-delimiter.dcm"),
+        "damaged pixel data"
+    );
+
+    let tree = skip_kinds("pydicom/dicomdirtests_scan_tree");
+    assert_eq!(
+        tree["DICOMDIR-nooffset"].to_string(),
+        "not an image: directory index (DICOMDIR)"
+    );
+    // CT objects without pixels are images without pixel data
+    assert_eq!(tree["IM000000"], NoPixelData);
+}

@@ -14,11 +14,13 @@ use std::path::Path;
 use dicom_core::value::{PrimitiveValue, Value};
 use dicom_dictionary_std::tags;
 use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
-use dicom_object::{DefaultDicomObject, OpenFileOptions};
+use dicom_object::DefaultDicomObject;
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
-use super::header::{ImageHeader, PixelFormat, SkipReason, error_chain};
+use super::header::{ImageHeader, PixelFormat, error_chain, unsupported_compression};
 use super::jpeg12;
+use super::open::{Extent, OpenFailure, open};
+use super::reason::{SkipReason, Unusable};
 
 /// Turns raw samples into stored values that fit an `i16`.
 #[derive(Debug, Clone, Copy)]
@@ -63,24 +65,22 @@ impl Normalizer {
 /// A whole file opened through dicom-rs, for frames that cannot be read directly.
 pub type OpenedObject = DefaultDicomObject;
 
-/// Opens a whole file (pixel data included) through dicom-rs.
-pub fn open_object(path: &Path) -> Result<OpenedObject, SkipReason> {
-    match contain_panics(|| OpenFileOptions::new().open_file(path)) {
-        Ok(Ok(object)) => Ok(object),
-        Ok(Err(e))
-            if error_chain(&e).contains("meta group")
-                && let Ok(object) = super::header::open_with_lenient_meta(path) =>
-        {
-            Ok(object)
-        }
-        Ok(Err(e)) => Err(SkipReason(format!(
-            "cannot read pixel data: {}",
-            error_chain(&e)
-        ))),
-        Err(crash) => Err(SkipReason(format!(
-            "cannot read pixel data: damaged file ({crash})"
-        ))),
-    }
+/// Opens a whole file (pixel data included) through dicom-rs. The header
+/// was read before, so a damage found now is damage to the pixel data.
+pub fn open_object(path: &Path) -> Result<OpenedObject, Unusable> {
+    open(path, Extent::Whole).map_err(|failure| match failure {
+        OpenFailure::Refused(why) => Unusable {
+            reason: match why.reason {
+                SkipReason::DamagedHeader => SkipReason::DamagedPixels,
+                other => other,
+            },
+            detail: format!("cannot read pixel data: {}", why.detail),
+        },
+        OpenFailure::Crashed(crash) => Unusable::new(
+            SkipReason::DamagedPixels,
+            format!("cannot read pixel data: damaged file ({crash})"),
+        ),
+    })
 }
 
 /// Decodes frame `frame` of `header`'s file into `dest` (one slice).
@@ -93,12 +93,10 @@ pub fn decode_frame(
     object: Option<&OpenedObject>,
     dest: &mut [i16],
     scratch: &mut Vec<u8>,
-) -> Result<(), SkipReason> {
+) -> Result<(), Unusable> {
     let format = header.format;
     if dest.len() != format.pixels_per_frame() {
-        return Err(SkipReason(
-            "internal: destination does not match the frame size".into(),
-        ));
+        return Err(internal("destination does not match the frame size"));
     }
     let normalizer = Normalizer::new(&format);
     if object.is_none()
@@ -126,16 +124,14 @@ pub fn decode_frame(
 /// A file cut off inside encapsulated Pixel Data can still hold every
 /// fragment; what is lost is the sequence delimiter (and anything after it).
 /// Such a file is damaged, so it is skipped rather than half-trusted.
-pub fn check_encapsulated_end(
-    object: &OpenedObject,
-    header: &ImageHeader,
-) -> Result<(), SkipReason> {
+pub fn check_encapsulated_end(object: &OpenedObject, header: &ImageHeader) -> Result<(), Unusable> {
     let encapsulated = object
         .get(tags::PIXEL_DATA)
         .is_some_and(|e| matches!(e.value(), Value::PixelSequence(_)));
     if encapsulated && !tail_has_sequence_delimiter(&header.path) {
-        return Err(SkipReason(
-            "file is cut short: the encapsulated Pixel Data has no sequence delimiter".into(),
+        return Err(Unusable::new(
+            SkipReason::Truncated,
+            "file is cut short: the encapsulated Pixel Data has no sequence delimiter",
         ));
     }
     Ok(())
@@ -162,13 +158,14 @@ fn tail_has_sequence_delimiter(path: &Path) -> bool {
 /// Fast path: if the file ends with a native Pixel Data element of exactly the
 /// expected size, read it straight into `dest`. Returns `Ok(false)` when the
 /// layout is not the simple one (the caller falls back to dicom-rs).
-fn read_native_tail(header: &ImageHeader, dest: &mut [i16]) -> Result<bool, SkipReason> {
+fn read_native_tail(header: &ImageHeader, dest: &mut [i16]) -> Result<bool, Unusable> {
     let format = header.format;
     let value_len = format.bytes_per_frame() as u64;
-    let mut file = File::open(&header.path).map_err(|e| SkipReason(format!("cannot open: {e}")))?;
+    let mut file = File::open(&header.path)
+        .map_err(|e| Unusable::new(SkipReason::Unreadable, format!("cannot open: {e}")))?;
     let file_len = file
         .metadata()
-        .map_err(|e| SkipReason(format!("cannot stat: {e}")))?
+        .map_err(|e| Unusable::new(SkipReason::Unreadable, format!("cannot stat: {e}")))?
         .len();
     let header_len: u64 = if header.encoding.explicit_vr { 12 } else { 8 };
     for padded_len in [value_len, value_len + 1] {
@@ -199,14 +196,16 @@ fn read_native_tail(header: &ImageHeader, dest: &mut [i16]) -> Result<bool, Skip
         return match format.bits_allocated {
             16 => {
                 let bytes: &mut [u8] = bytemuck::cast_slice_mut(dest);
-                file.read_exact(bytes)
-                    .map_err(|e| SkipReason(format!("pixel data cut short: {e}")))?;
+                file.read_exact(bytes).map_err(|e| {
+                    Unusable::new(SkipReason::Truncated, format!("pixel data cut short: {e}"))
+                })?;
                 Ok(true)
             }
             _ => {
                 let mut bytes = vec![0u8; dest.len()];
-                file.read_exact(&mut bytes)
-                    .map_err(|e| SkipReason(format!("pixel data cut short: {e}")))?;
+                file.read_exact(&mut bytes).map_err(|e| {
+                    Unusable::new(SkipReason::Truncated, format!("pixel data cut short: {e}"))
+                })?;
                 for (d, b) in dest.iter_mut().zip(bytes) {
                     *d = i16::from(b).to_le();
                 }
@@ -224,11 +223,11 @@ fn decode_from_object(
     dest: &mut [i16],
     scratch: &mut Vec<u8>,
     normalizer: Normalizer,
-) -> Result<(), SkipReason> {
+) -> Result<(), Unusable> {
     let format = header.format;
     let element = object
         .get(tags::PIXEL_DATA)
-        .ok_or_else(|| SkipReason("no Pixel Data element".into()))?;
+        .ok_or_else(|| Unusable::new(SkipReason::NoPixelData, "no Pixel Data element"))?;
     let frame_pixels = format.pixels_per_frame();
     let start = frame as usize * frame_pixels;
     match element.value() {
@@ -262,12 +261,14 @@ fn decode_from_object(
                 && sequence.fragments().len() == header.frames.len() =>
         {
             // The standard puts each RLE frame in exactly one fragment.
-            let fragment = sequence
-                .fragments()
-                .get(frame as usize)
-                .ok_or_else(|| SkipReason(format!("RLE frame {} is missing", frame + 1)))?;
+            let fragment = sequence.fragments().get(frame as usize).ok_or_else(|| {
+                Unusable::new(
+                    SkipReason::DamagedPixels,
+                    format!("RLE frame {} is missing", frame + 1),
+                )
+            })?;
             decode_rle_frame(fragment, format, dest, scratch, normalizer).map_err(|why| {
-                SkipReason(format!(
+                damaged_pixels(format!(
                     "RLE Lossless frame {} could not be decoded: {why}",
                     frame + 1
                 ))
@@ -285,7 +286,7 @@ fn decode_from_object(
             match codestream {
                 Some(codestream) if jpeg12::sample_precision(&codestream) == Some(12) => {
                     decode_jpeg12(&codestream, format, dest, normalizer).map_err(|why| {
-                        SkipReason(format!(
+                        damaged_pixels(format!(
                             "{} frame {} could not be decoded: {why}",
                             header.encoding.transfer_syntax_name,
                             frame + 1
@@ -298,7 +299,7 @@ fn decode_from_object(
         Value::PixelSequence(_) => {
             decode_with_registry(object, header, frame, dest, scratch, normalizer)
         }
-        Value::Sequence(_) => Err(SkipReason("Pixel Data is a sequence, not pixels".into())),
+        Value::Sequence(_) => Err(damaged_pixels("Pixel Data is a sequence, not pixels")),
     }
 }
 
@@ -370,16 +371,20 @@ fn decode_with_registry(
     dest: &mut [i16],
     scratch: &mut Vec<u8>,
     normalizer: Normalizer,
-) -> Result<(), SkipReason> {
+) -> Result<(), Unusable> {
     let format = header.format;
-    let ts = TransferSyntaxRegistry
-        .get(&header.encoding.transfer_syntax_uid)
-        .ok_or_else(|| SkipReason("unknown transfer syntax".into()))?;
+    let ts_uid = &header.encoding.transfer_syntax_uid;
+    let ts = TransferSyntaxRegistry.get(ts_uid).ok_or_else(|| {
+        Unusable::new(
+            unsupported_compression(ts_uid, "unknown transfer syntax"),
+            "unknown transfer syntax",
+        )
+    })?;
     let reader = ts.pixel_data_reader().ok_or_else(|| {
-        SkipReason(format!(
-            "no decoder for {}",
-            header.encoding.transfer_syntax_name
-        ))
+        Unusable::new(
+            unsupported_compression(ts_uid, &header.encoding.transfer_syntax_name),
+            format!("no decoder for {}", header.encoding.transfer_syntax_name),
+        )
     })?;
     scratch.clear();
     let decoded = contain_panics(|| reader.decode_frame(object, frame, scratch));
@@ -389,7 +394,7 @@ fn decode_with_registry(
         Err(crash) => Some(format!("the decoder failed on damaged data ({crash})")),
     };
     if let Some(why) = failure {
-        return Err(SkipReason(format!(
+        return Err(damaged_pixels(format!(
             "{} frame {} could not be decoded: {why}",
             header.encoding.transfer_syntax_name,
             frame + 1,
@@ -521,8 +526,20 @@ fn unpack_bits(src: &[u8], out: &mut [u8]) -> Result<(), String> {
     Ok(())
 }
 
-fn truncated(have: usize, need: usize) -> SkipReason {
-    SkipReason(format!("pixel data cut short ({have} of {need} bytes)"))
+fn truncated(have: usize, need: usize) -> Unusable {
+    Unusable::new(
+        SkipReason::Truncated,
+        format!("pixel data cut short ({have} of {need} bytes)"),
+    )
+}
+
+fn damaged_pixels(detail: impl Into<String>) -> Unusable {
+    Unusable::new(SkipReason::DamagedPixels, detail)
+}
+
+/// A failure of Nadir itself, not of the file.
+pub fn internal(what: &str) -> Unusable {
+    Unusable::new(SkipReason::Internal, format!("internal: {what}"))
 }
 
 /// Copies frame `frame` of native sample bytes into `dest`.
@@ -533,7 +550,7 @@ fn copy_samples(
     big_endian: bool,
     dest: &mut [i16],
     normalizer: Normalizer,
-) -> Result<(), SkipReason> {
+) -> Result<(), Unusable> {
     let frame_bytes = format.bytes_per_frame();
     let start = frame * frame_bytes;
     let samples = bytes

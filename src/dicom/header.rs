@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use dicom_core::{Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
-use dicom_object::{DefaultDicomObject, InMemDicomObject, OpenFileOptions};
+use dicom_object::{DefaultDicomObject, InMemDicomObject};
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
 use super::decode::contain_panics;
+use super::open::{Extent, OpenFailure, open};
+use super::reason::{SkipReason, Unusable, compression_name, non_image_sop_class};
 use crate::geom::{Orientation, Vec3};
 use crate::volume::{PatientIdentity, Photometric, Rescale};
 
@@ -138,52 +140,49 @@ pub struct ImageHeader {
     pub frames: Vec<FrameInfo>,
 }
 
-/// Why a file is not used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct SkipReason(pub String);
+fn skip(reason: SkipReason, detail: impl Into<String>) -> Unusable {
+    Unusable::new(reason, detail)
+}
 
-fn skip(reason: impl Into<String>) -> SkipReason {
-    SkipReason(reason.into())
+/// A compression Nadir cannot decode, named by its transfer syntax (or
+/// `fallback` for one not in [`compression_name`]'s table).
+pub fn unsupported_compression(ts_uid: &str, fallback: &str) -> SkipReason {
+    SkipReason::UnsupportedCompression(compression_name(ts_uid).unwrap_or(fallback).to_string())
+}
+
+fn unreadable_value(tag: Tag) -> Unusable {
+    skip(
+        SkipReason::DamagedHeader,
+        format!("unreadable value of {tag}"),
+    )
 }
 
 /// Reads the header of `path` (stopping before Pixel Data) and checks that it
-/// is a greyscale image Nadir can load.
-pub fn read_header(path: &Path) -> Result<ImageHeader, SkipReason> {
-    let opened = contain_panics(|| {
-        OpenFileOptions::new()
-            .read_until(tags::PIXEL_DATA)
-            .open_file(path)
-    });
-    let obj = match opened {
-        Ok(Ok(obj)) => obj,
-        Ok(Err(e))
-            if is_meta_group_error(&e)
-                && let Ok(obj) = open_with_lenient_meta(path) =>
-        {
-            obj
+/// is a greyscale image Nadir can load. Data sets without file meta are read
+/// too (see [`super::open`]).
+pub fn read_header(path: &Path) -> Result<ImageHeader, Unusable> {
+    let obj = match open(path, Extent::Header) {
+        Ok(obj) => obj,
+        Err(OpenFailure::Refused(why)) if is_dicomdir_file(path) => {
+            return Err(skip(
+                SkipReason::NotAnImage(non_image_sop_class(DICOMDIR_SOP_CLASS)),
+                format!(
+                    "DICOMDIR (a directory index, not an image), and damaged: {}",
+                    why.detail
+                ),
+            ));
         }
-        Ok(Err(e)) => {
-            let why = error_chain(&e);
-            return Err(skip(if is_dicomdir_file(path) {
-                format!("DICOMDIR (a directory index, not an image), and damaged: {why}")
-            } else {
-                format!("not a readable DICOM file: {why}")
-            }));
+        Err(OpenFailure::Refused(why)) => {
+            return Err(why.map_detail(|why| format!("not a readable DICOM file: {why}")));
         }
-        Err(crash) => {
-            return Err(skip(format!(
-                "not a readable DICOM file: damaged ({crash})"
-            )));
+        Err(OpenFailure::Crashed(crash)) => {
+            return Err(skip(
+                SkipReason::DamagedHeader,
+                format!("not a readable DICOM file: damaged ({crash})"),
+            ));
         }
     };
     header_from_object(path, &obj)
-}
-
-/// Whether dicom-rs failed on the file meta group (not on the magic code).
-fn is_meta_group_error(e: &dicom_object::ReadError) -> bool {
-    let text = error_chain(e);
-    text.contains("meta group") && !text.contains("magic code")
 }
 
 /// Whether the file meta group alone says this is a DICOMDIR (used to give a
@@ -225,26 +224,29 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// Extracts an [`ImageHeader`] from an already opened object.
-pub fn header_from_object(
-    path: &Path,
-    obj: &DefaultDicomObject,
-) -> Result<ImageHeader, SkipReason> {
+pub fn header_from_object(path: &Path, obj: &DefaultDicomObject) -> Result<ImageHeader, Unusable> {
     let meta = obj.meta();
     if meta.media_storage_sop_class_uid() == DICOMDIR_SOP_CLASS {
-        return Err(skip("DICOMDIR (a directory index, not an image)"));
+        return Err(skip(
+            SkipReason::NotAnImage(non_image_sop_class(DICOMDIR_SOP_CLASS)),
+            "DICOMDIR (a directory index, not an image)",
+        ));
     }
     let ts_uid = meta
         .transfer_syntax()
         .trim_end_matches(['\0', ' '])
         .to_string();
-    let ts = TransferSyntaxRegistry
-        .get(&ts_uid)
-        .ok_or_else(|| skip(format!("unknown transfer syntax {ts_uid}")))?;
+    let ts = TransferSyntaxRegistry.get(&ts_uid).ok_or_else(|| {
+        skip(
+            unsupported_compression(&ts_uid, "unknown transfer syntax"),
+            format!("unknown transfer syntax {ts_uid}"),
+        )
+    })?;
     if ts.is_encapsulated_pixel_data() && ts.pixel_data_reader().is_none() {
-        return Err(skip(format!(
-            "no decoder for transfer syntax {} ({ts_uid})",
-            ts.name()
-        )));
+        return Err(skip(
+            unsupported_compression(&ts_uid, ts.name()),
+            format!("no decoder for transfer syntax {} ({ts_uid})", ts.name()),
+        ));
     }
     let encoding = Encoding {
         transfer_syntax_name: ts.name().to_string(),
@@ -257,12 +259,24 @@ pub fn header_from_object(
     let rows = uint(obj, tags::ROWS)?;
     let columns = uint(obj, tags::COLUMNS)?;
     let (Some(rows), Some(columns)) = (rows, columns) else {
+        // a known non-image class by name; an image class without pixels
+        let sop_class = Some(text(obj, tags::SOP_CLASS_UID))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| meta.media_storage_sop_class_uid().to_string());
+        let reason = match non_image_sop_class(&sop_class) {
+            Some(name) => SkipReason::NotAnImage(Some(name)),
+            None => SkipReason::NoPixelData,
+        };
         return Err(skip(
+            reason,
             "not an image: no Rows/Columns (a report, plan or object without Pixel Data)",
         ));
     };
     if rows == 0 || columns == 0 {
-        return Err(skip("empty image (Rows or Columns is 0)"));
+        return Err(skip(
+            SkipReason::NoPixelData,
+            "empty image (Rows or Columns is 0)",
+        ));
     }
     let number_of_frames = match obj.get(tags::NUMBER_OF_FRAMES) {
         None => 1,
@@ -271,40 +285,53 @@ pub fn header_from_object(
             if raw.is_empty() {
                 1
             } else {
-                raw.parse::<u32>()
-                    .map_err(|_| skip(format!("NumberOfFrames {raw:?} is not a whole number")))?
+                raw.parse::<u32>().map_err(|_| {
+                    skip(
+                        SkipReason::DamagedHeader,
+                        format!("NumberOfFrames {raw:?} is not a whole number"),
+                    )
+                })?
             }
         }
     };
     if number_of_frames == 0 {
-        return Err(skip("NumberOfFrames is 0"));
+        return Err(skip(SkipReason::DamagedHeader, "NumberOfFrames is 0"));
     }
     let samples = uint(obj, tags::SAMPLES_PER_PIXEL)?.unwrap_or(1);
     if samples != 1 {
-        return Err(skip(format!(
-            "colour image ({samples} samples per pixel): Nadir reads greyscale CT/MR"
-        )));
+        return Err(skip(
+            SkipReason::Colour,
+            format!("colour image ({samples} samples per pixel): Nadir reads greyscale CT/MR"),
+        ));
     }
     let bits_allocated = uint(obj, tags::BITS_ALLOCATED)?.unwrap_or(16);
     if bits_allocated != 8 && bits_allocated != 16 {
-        return Err(skip(format!(
-            "BitsAllocated {bits_allocated} is not supported (8 or 16)"
-        )));
+        return Err(skip(
+            SkipReason::UnsupportedPixels,
+            format!("BitsAllocated {bits_allocated} is not supported (8 or 16)"),
+        ));
     }
     let bits_stored = uint(obj, tags::BITS_STORED)?.unwrap_or(bits_allocated);
     if bits_stored == 0 || bits_stored > bits_allocated {
-        return Err(skip(format!(
-            "BitsStored {bits_stored} does not fit BitsAllocated {bits_allocated}"
-        )));
+        return Err(skip(
+            SkipReason::DamagedHeader,
+            format!("BitsStored {bits_stored} does not fit BitsAllocated {bits_allocated}"),
+        ));
     }
     let signed = uint(obj, tags::PIXEL_REPRESENTATION)?.unwrap_or(0) == 1;
     let photometric = match text(obj, tags::PHOTOMETRIC_INTERPRETATION).as_str() {
         "MONOCHROME1" => Photometric::Monochrome1,
         "MONOCHROME2" | "" => Photometric::Monochrome2,
         other => {
-            return Err(skip(format!(
-                "photometric interpretation {other} is not greyscale"
-            )));
+            let reason = if other == "PALETTE COLOR" {
+                SkipReason::Colour
+            } else {
+                SkipReason::UnsupportedPixels
+            };
+            return Err(skip(
+                reason,
+                format!("photometric interpretation {other} is not greyscale"),
+            ));
         }
     };
 
@@ -322,16 +349,22 @@ pub fn header_from_object(
         && let Ok(meta) = std::fs::metadata(path)
         && declared_bytes > meta.len()
     {
-        return Err(skip(format!(
-            "Pixel Data cannot hold {number_of_frames} frame(s) of {columns}x{rows} at {bits_allocated} bits \
+        return Err(skip(
+            SkipReason::Truncated,
+            format!(
+                "Pixel Data cannot hold {number_of_frames} frame(s) of {columns}x{rows} at {bits_allocated} bits \
              ({declared_bytes} bytes) in a file of {} bytes",
-            meta.len()
-        )));
+                meta.len()
+            ),
+        ));
     }
     if format.pixels_per_frame() as u64 * u64::from(number_of_frames) > MAX_VOXELS_PER_OBJECT {
-        return Err(skip(format!(
-            "{number_of_frames} frame(s) of {columns}x{rows} is larger than Nadir loads (2^31 voxels)"
-        )));
+        return Err(skip(
+            SkipReason::TooLarge,
+            format!(
+                "{number_of_frames} frame(s) of {columns}x{rows} is larger than Nadir loads (2^31 voxels)"
+            ),
+        ));
     }
     let frames = frame_infos(obj, number_of_frames);
     let shared = functional_group(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE, 0);
@@ -552,102 +585,18 @@ fn int(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
 }
 
 /// A small unsigned attribute (US); an unreadable value is a reason to skip.
-fn uint(obj: &InMemDicomObject, tag: Tag) -> Result<Option<u16>, SkipReason> {
+fn uint(obj: &InMemDicomObject, tag: Tag) -> Result<Option<u16>, Unusable> {
     if let Some(bytes) = unknown_vr_bytes(obj, tag) {
         // US in a UN element: two bytes, little endian (UN is only explicit VR LE).
         return <[u8; 2]>::try_from(bytes.as_slice())
             .map(|b| Some(u16::from_le_bytes(b)))
-            .map_err(|_| skip(format!("unreadable value of {tag}")));
+            .map_err(|_| unreadable_value(tag));
     }
     match obj.get(tag) {
         None => Ok(None),
         Some(e) => e
             .to_int::<u16>()
             .map(Some)
-            .map_err(|_| skip(format!("unreadable value of {tag}"))),
+            .map_err(|_| unreadable_value(tag)),
     }
-}
-
-/// Opens a file whose file meta group dicom-rs rejects (a value longer than
-/// the standard allows, as some vendors write): the group is walked by hand
-/// for the three UIDs that matter, and the data set after it is read normally.
-///
-/// Only explicit VR little endian meta groups (the only kind the standard
-/// allows) and non-deflated data sets are handled; anything else keeps the
-/// original error.
-pub fn open_with_lenient_meta(path: &Path) -> Result<DefaultDicomObject, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    if bytes.get(128..132) != Some(b"DICM".as_slice()) {
-        return Err("no DICM magic".into());
-    }
-    let mut at = 132usize;
-    let (mut ts_uid, mut sop_class, mut sop_instance) =
-        (String::new(), String::new(), String::new());
-    while let Some(head) = bytes.get(at..at + 8) {
-        let group = u16::from_le_bytes([head[0], head[1]]);
-        if group != 0x0002 {
-            break;
-        }
-        let element = u16::from_le_bytes([head[2], head[3]]);
-        let vr = [head[4], head[5]];
-        let long_form = matches!(
-            &vr,
-            b"OB"
-                | b"OW"
-                | b"OF"
-                | b"SQ"
-                | b"UT"
-                | b"UN"
-                | b"UC"
-                | b"UR"
-                | b"OD"
-                | b"OL"
-                | b"OV"
-                | b"SV"
-                | b"UV"
-        );
-        let (len, value_at) = if long_form {
-            let l = bytes.get(at + 8..at + 12).ok_or("meta group cut short")?;
-            (
-                u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize,
-                at + 12,
-            )
-        } else {
-            (usize::from(u16::from_le_bytes([head[6], head[7]])), at + 8)
-        };
-        let value = bytes
-            .get(value_at..value_at + len)
-            .ok_or("meta group cut short")?;
-        let text = String::from_utf8_lossy(value)
-            .trim_matches(|c: char| c.is_whitespace() || c == '\0')
-            .to_string();
-        match element {
-            0x0002 => sop_class = text,
-            0x0003 => sop_instance = text,
-            0x0010 => ts_uid = text,
-            _ => {}
-        }
-        at = value_at + len;
-    }
-    let ts = TransferSyntaxRegistry
-        .get(&ts_uid)
-        .ok_or_else(|| format!("unknown transfer syntax {ts_uid:?}"))?;
-    if !matches!(
-        ts.codec(),
-        dicom_encoding::transfer_syntax::Codec::None
-            | dicom_encoding::transfer_syntax::Codec::EncapsulatedPixelData(..)
-    ) {
-        return Err("deflated data set with a damaged meta group".into());
-    }
-    let data = bytes.get(at..).ok_or("no data set")?;
-    let dataset = contain_panics(|| InMemDicomObject::read_dataset_with_ts(data, ts))
-        .map_err(|crash| format!("damaged data set ({crash})"))?
-        .map_err(|e| error_chain(&e))?;
-    let meta = dicom_object::meta::FileMetaTableBuilder::new()
-        .transfer_syntax(ts_uid)
-        .media_storage_sop_class_uid(sop_class)
-        .media_storage_sop_instance_uid(sop_instance)
-        .build()
-        .map_err(|e| error_chain(&e))?;
-    Ok(dataset.with_exact_meta(meta))
 }

@@ -10,8 +10,9 @@ use ndarray::Array3;
 use sha2::{Digest, Sha256};
 
 use super::decode::{
-    OpenedObject, check_encapsulated_end, contain_panics, decode_frame, open_object,
+    OpenedObject, check_encapsulated_end, contain_panics, decode_frame, internal, open_object,
 };
+use super::reason::{SkipReason, Unusable};
 use super::scan::{Skipped, StackPlan};
 use crate::volume::{Geometry, SeriesMeta, StatsAccumulator, ValueStats, Volume};
 
@@ -68,6 +69,18 @@ pub enum LoadError {
     },
 }
 
+impl LoadError {
+    /// The plain kind of reason for the files of a stack that gave no volume.
+    pub fn skip_reason(&self) -> SkipReason {
+        match self {
+            LoadError::NothingDecoded(_) => SkipReason::DamagedPixels,
+            LoadError::Cancelled => SkipReason::Cancelled,
+            LoadError::Empty => SkipReason::NoPixelData,
+            LoadError::TooLarge { .. } => SkipReason::TooLarge,
+        }
+    }
+}
+
 /// Decodes every slice of `plan` into a [`Volume`].
 pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedSeries, LoadError> {
     let first = plan.first_header().ok_or(LoadError::Empty)?;
@@ -90,7 +103,7 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
             Err(reason) => {
                 return Err(LoadError::NothingDecoded(vec![Skipped::new(
                     first.path.clone(),
-                    reason.0,
+                    reason,
                 )]));
             }
         }
@@ -104,7 +117,7 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
             .map(|c| Mutex::new(Some(c)))
             .collect();
         let finished: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
-        let failures: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
+        let failures: Mutex<Vec<(usize, Unusable)>> = Mutex::new(Vec::new());
         let slice_stats: Mutex<Vec<Option<StatsAccumulator>>> = Mutex::new(vec![None; n]);
         let next = AtomicUsize::new(0);
         let offset = format.stored_offset();
@@ -160,7 +173,12 @@ pub fn load_stack(plan: &StackPlan, options: &LoadOptions<'_>) -> Result<LoadedS
                                     &mut scratch,
                                 )
                             })
-                            .unwrap_or_else(|crash| Err(format!("decoding failed ({crash})")));
+                            .unwrap_or_else(|crash| {
+                                Err(Unusable::new(
+                                    SkipReason::DamagedPixels,
+                                    format!("decoding failed ({crash})"),
+                                ))
+                            });
                             match result {
                                 Ok(()) => {
                                     let acc = chunk_stats(chunks, i, offset, slice.frame.rescale);
@@ -342,14 +360,17 @@ fn decode_slice(
     shared_object: Option<&OpenedObject>,
     chunks: &[Mutex<Option<&mut [i16]>>],
     scratch: &mut Vec<u8>,
-) -> Result<(), String> {
-    let header = plan.files.get(file).ok_or("internal: missing file")?;
-    let slot = chunks.get(i).ok_or("internal: missing slice")?;
-    let mut guard = slot
-        .lock()
-        .map_err(|_| "internal: poisoned slice".to_string())?;
-    let dest = guard.as_deref_mut().ok_or("internal: slice taken")?;
-    decode_frame(header, frame, shared_object, dest, scratch).map_err(|r| r.0)
+) -> Result<(), Unusable> {
+    let header = plan
+        .files
+        .get(file)
+        .ok_or_else(|| internal("missing file"))?;
+    let slot = chunks.get(i).ok_or_else(|| internal("missing slice"))?;
+    let mut guard = slot.lock().map_err(|_| internal("poisoned slice"))?;
+    let dest = guard
+        .as_deref_mut()
+        .ok_or_else(|| internal("slice taken"))?;
+    decode_frame(header, frame, shared_object, dest, scratch)
 }
 
 fn chunk_stats(
@@ -371,7 +392,7 @@ fn chunk_stats(
 fn hash_in_order(
     chunks: &[Mutex<Option<&mut [i16]>>],
     finished: &[AtomicBool],
-    failures: &Mutex<Vec<(usize, String)>>,
+    failures: &Mutex<Vec<(usize, Unusable)>>,
     offset: i32,
     plane: usize,
     cancel: Option<&AtomicBool>,

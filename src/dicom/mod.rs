@@ -10,38 +10,26 @@ pub mod decode;
 pub mod header;
 pub mod jpeg12;
 pub mod load;
+pub mod open;
+pub mod reason;
 pub mod scan;
 pub mod write;
 
 pub use load::{LoadError, LoadOptions, LoadedSeries, load_stack};
+pub use reason::{SkipReason, Unusable};
 pub use scan::{ScanResult, Skipped, StackPlan, scan};
 
 /// Whether a file could be DICOM: it has the `DICM` magic after its 128-byte
-/// preamble, or it starts like a data set without file meta (a little-endian
-/// tag of group 0x0002 or 0x0008, as dcmtk reads them). A file that is
+/// preamble, or it starts like a file meta group or a data set without file
+/// meta (see [`open::sniff`], as dcmtk reads them). A file that is
 /// neither (a CSV, a README, a JSON beside the images) is not an unreadable
 /// image but no image at all, and the workstation ignores it instead of
 /// counting it as a failure. Reads at most 132 bytes.
 pub fn could_be_dicom(path: &std::path::Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 132];
-    let Ok(file) = std::fs::File::open(path) else {
-        return true; // unreadable: let the loader's reason stand
-    };
-    let mut read = 0;
-    let mut file = file.take(132);
-    while read < head.len() {
-        match file.read(&mut head[read..]) {
-            Ok(0) => break,
-            Ok(n) => read += n,
-            Err(_) => return true,
-        }
+    match open::read_head(path) {
+        Ok(head) => open::sniff(&head) != open::Sniff::Other,
+        Err(_) => true, // unreadable: let the loader's reason stand
     }
-    if read >= 132 && &head[128..132] == b"DICM" {
-        return true;
-    }
-    // group (u16 LE) of the first element of a meta-less data set
-    read >= 8 && matches!(u16::from_le_bytes([head[0], head[1]]), 0x0002 | 0x0008)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::header::{FrameInfo, ImageHeader, read_header};
+use super::reason::{SkipReason, Unusable};
 use crate::geom::Orientation;
 
 /// A file that was not used, and why.
@@ -16,8 +17,12 @@ use crate::geom::Orientation;
 pub struct Skipped {
     /// The file.
     pub path: PathBuf,
-    /// A human-readable reason.
+    /// The technical reason (the `reason` of `nadir inspect`).
     pub reason: String,
+    /// The kind of reason in plain language, for the reader. Not part of
+    /// the `inspect` output.
+    #[serde(skip)]
+    pub kind: SkipReason,
     /// The file is not DICOM at all (no `DICM` magic, no data-set start; see
     /// [`super::could_be_dicom`]): a CSV or README beside the images, which
     /// the workstation ignores instead of counting as a failure. Not part of
@@ -27,12 +32,14 @@ pub struct Skipped {
 }
 
 impl Skipped {
-    /// A DICOM file (or one that could be) that cannot be used, and why.
-    pub fn new(path: PathBuf, reason: String) -> Skipped {
+    /// A file that cannot be used, and why; `not_dicom` follows from the
+    /// kind ([`SkipReason::NotDicom`]).
+    pub fn new(path: PathBuf, why: Unusable) -> Skipped {
         Skipped {
             path,
-            reason,
-            not_dicom: false,
+            not_dicom: why.reason == SkipReason::NotDicom,
+            reason: why.detail,
+            kind: why.reason,
         }
     }
 }
@@ -122,13 +129,9 @@ pub fn plan(files: &[PathBuf]) -> ScanResult {
     let results: Vec<Result<ImageHeader, Skipped>> = files
         .par_iter()
         .map(|path| {
-            read_header(path).map_err(|reason| Skipped {
-                path: path.clone(),
-                reason: reason.0,
-                // decided here, in the parallel header pass, while the
-                // file is at hand
-                not_dicom: !super::could_be_dicom(path),
-            })
+            // whether the file is DICOM at all is decided in the open
+            // that failed, while the file is at hand
+            read_header(path).map_err(|why| Skipped::new(path.clone(), why))
         })
         .collect();
     let mut skipped = Vec::new();

@@ -86,7 +86,12 @@ impl LoadJob {
                         Err(e) => LoadEvent::Failed(
                             plan.files
                                 .iter()
-                                .map(|h| Skipped::new(h.path.clone(), e.to_string()))
+                                .map(|h| {
+                                    Skipped::new(
+                                        h.path.clone(),
+                                        dicom::Unusable::new(e.skip_reason(), e.to_string()),
+                                    )
+                                })
                                 .collect(),
                         ),
                     };
